@@ -1,0 +1,99 @@
+import { mkdir } from "node:fs/promises";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "./generated/prisma/client";
+import { applyMigrations, getMigrationStatus, type TMigrationTarget } from "./migrate";
+
+export type TDatabaseKind = "postgres" | "pglite";
+
+export type TDatabaseOptions = {
+  /** `postgresql://…` selects PostgreSQL; unset selects embedded PGlite in `pgliteDir`. */
+  url?: string | undefined;
+  /** PGlite data folder; `memory://` keeps it in memory (tests). */
+  pgliteDir: string;
+  /** PostgreSQL pool size per process. */
+  poolSize?: number;
+  /**
+   * What to do with pending migrations: `apply` them (embedded default), or `check` and refuse to
+   * start (PostgreSQL: a job or `pnpm db:migrate` runs them, never a serving process).
+   */
+  migrations: "apply" | "check";
+};
+
+export type TDatabase = {
+  kind: TDatabaseKind;
+  prisma: PrismaClient;
+  /** Names of migrations applied while opening (embedded mode). */
+  appliedMigrations: string[];
+  ping: () => Promise<void>;
+  close: () => Promise<void>;
+};
+
+export class PendingMigrationsError extends Error {
+  constructor(readonly pending: string[]) {
+    super(
+      `The database has ${pending.length} pending migration(s) (${pending.join(", ")}). ` +
+        "Run `pnpm db:migrate` (or the migration job) before starting the API.",
+    );
+    this.name = "PendingMigrationsError";
+  }
+}
+
+export function isPostgresUrl(url: string | undefined): url is string {
+  return url !== undefined && /^postgres(ql)?:\/\//.test(url);
+}
+
+async function settleMigrations(target: TMigrationTarget, mode: TDatabaseOptions["migrations"]) {
+  if (mode === "apply") return applyMigrations(target);
+  const status = await getMigrationStatus(target);
+  if (status.pending.length > 0) throw new PendingMigrationsError(status.pending);
+  return [];
+}
+
+async function openPostgres(url: string, options: TDatabaseOptions): Promise<TDatabase> {
+  const appliedMigrations = await settleMigrations({ kind: "postgres", url }, options.migrations);
+  const adapter = new PrismaPg({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5_000,
+  });
+  const prisma = new PrismaClient({ adapter });
+  return {
+    kind: "postgres",
+    prisma,
+    appliedMigrations,
+    ping: async () => {
+      await prisma.$queryRaw`SELECT 1`;
+    },
+    close: () => prisma.$disconnect(),
+  };
+}
+
+async function openPglite(options: TDatabaseOptions): Promise<TDatabase> {
+  // Loaded lazily: PGlite is a 10 MB wasm build that a PostgreSQL deployment never needs.
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("pglite-prisma-adapter"),
+  ]);
+  const isInMemory = options.pgliteDir.startsWith("memory://");
+  if (!isInMemory) await mkdir(options.pgliteDir, { recursive: true });
+  const pglite = await PGlite.create(options.pgliteDir);
+  const appliedMigrations = await settleMigrations({ kind: "pglite", pglite }, options.migrations);
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  return {
+    kind: "pglite",
+    prisma,
+    appliedMigrations,
+    ping: async () => {
+      await pglite.query("SELECT 1");
+    },
+    close: async () => {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}
+
+/** The one way to get a database: PostgreSQL when `url` is `postgresql://…`, embedded PGlite otherwise. */
+export function openDatabase(options: TDatabaseOptions): Promise<TDatabase> {
+  return isPostgresUrl(options.url) ? openPostgres(options.url, options) : openPglite(options);
+}
