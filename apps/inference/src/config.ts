@@ -1,0 +1,157 @@
+import { parseArgs } from "node:util";
+import { z } from "zod";
+
+// One row per setting: the environment variable, the CLI flag and how to read it.
+const SETTINGS = {
+  model: { env: "KUBESERVE_MODEL", flag: "model", help: "local .onnx path or s3://bucket/key" },
+  name: { env: "KUBESERVE_MODEL_NAME", flag: "name", help: "model name in URLs" },
+  version: { env: "KUBESERVE_MODEL_VERSION", flag: "version", help: "model version in URLs" },
+  sha256: { env: "KUBESERVE_MODEL_SHA256", flag: "sha256", help: "expected SHA-256 of the file" },
+  deployment: { env: "KUBESERVE_DEPLOYMENT", flag: "deployment", help: "metrics label" },
+  host: { env: "KUBESERVE_HOST", flag: "host", help: "listen address" },
+  port: { env: "KUBESERVE_PORT", flag: "port", help: "listen port (0 = any free port)" },
+  maxBodyBytes: { env: "KUBESERVE_MAX_BODY_BYTES", flag: "max-body-bytes", help: "413 above" },
+  batching: { env: "KUBESERVE_BATCHING", flag: "batching", help: "auto | on | off" },
+  maxBatchSize: { env: "KUBESERVE_MAX_BATCH_SIZE", flag: "max-batch-size", help: "rows per run" },
+  maxQueueDelayMs: {
+    env: "KUBESERVE_MAX_QUEUE_DELAY_MS",
+    flag: "max-queue-delay-ms",
+    help: "longest wait for companions",
+  },
+  maxQueueSize: {
+    env: "KUBESERVE_MAX_QUEUE_SIZE",
+    flag: "max-queue-size",
+    help: "queued requests before 503",
+  },
+  intraOpThreads: {
+    env: "KUBESERVE_INTRA_OP_THREADS",
+    flag: "intra-op-threads",
+    help: "ONNX Runtime intra-op threads",
+  },
+  interOpThreads: {
+    env: "KUBESERVE_INTER_OP_THREADS",
+    flag: "inter-op-threads",
+    help: "ONNX Runtime inter-op threads",
+  },
+  v1Output: { env: "KUBESERVE_V1_OUTPUT", flag: "v1-output", help: "output used as predictions" },
+  cacheDir: { env: "KUBESERVE_MODEL_CACHE_DIR", flag: "cache-dir", help: "S3 download cache" },
+  s3Endpoint: { env: "KUBESERVE_S3_ENDPOINT", flag: "s3-endpoint", help: "S3/MinIO endpoint URL" },
+  s3AccessKey: { env: "KUBESERVE_S3_ACCESS_KEY", flag: "s3-access-key", help: "S3 access key" },
+  s3SecretKey: { env: "KUBESERVE_S3_SECRET_KEY", flag: "s3-secret-key", help: "S3 secret key" },
+  s3Region: { env: "KUBESERVE_S3_REGION", flag: "s3-region", help: "S3 region" },
+  logLevel: { env: "KUBESERVE_LOG_LEVEL", flag: "log-level", help: "pino log level" },
+  shutdownTimeoutMs: {
+    env: "KUBESERVE_SHUTDOWN_TIMEOUT_MS",
+    flag: "shutdown-timeout-ms",
+    help: "drain limit on SIGTERM",
+  },
+} as const;
+
+type TSettingKey = keyof typeof SETTINGS;
+
+const zInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const ZConfig = z.object({
+  model: z.string().min(1, "a local .onnx path or an s3://bucket/key URI"),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, '_', '.', '-'")
+    .optional(),
+  version: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, '_', '.', '-'")
+    .default("1"),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, "64 hex digits")
+    .transform((s) => s.toLowerCase())
+    .optional(),
+  deployment: z.string().default(""),
+  host: z.string().min(1).default("0.0.0.0"),
+  port: zInt(0, 65535).default(8080),
+  maxBodyBytes: zInt(1024, 2 ** 31).default(32 * 1024 * 1024),
+  batching: z.enum(["auto", "on", "off"]).default("auto"),
+  maxBatchSize: zInt(1, 65536).default(32),
+  maxQueueDelayMs: z.coerce.number().min(0).max(1000).default(1),
+  maxQueueSize: zInt(1, 1_000_000).default(1024),
+  intraOpThreads: zInt(1, 256).default(1),
+  interOpThreads: zInt(1, 256).default(1),
+  v1Output: z.string().min(1).optional(),
+  cacheDir: z.string().min(1).default(".kubeserve/model-cache"),
+  s3Endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  s3AccessKey: z.string().min(1).optional(),
+  s3SecretKey: z.string().min(1).optional(),
+  s3Region: z.string().min(1).default("us-east-1"),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  shutdownTimeoutMs: zInt(0, 600_000).default(10_000),
+});
+
+export type TConfig = z.output<typeof ZConfig>;
+export type TConfigInput = z.input<typeof ZConfig>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export const CONFIG_SETTINGS = SETTINGS;
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const key = issue.path[0] as TSettingKey | undefined;
+  const setting = key === undefined ? undefined : SETTINGS[key];
+  const where = setting ? `${setting.env} (--${setting.flag})` : issue.path.join(".") || "config";
+  return `${where}: ${issue.message}`;
+}
+
+/** Validates programmatic options with the same rules and defaults as env vars and flags. */
+export function parseConfig(input: TConfigInput): TConfig {
+  const result = ZConfig.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(
+      `invalid configuration:\n  ${result.error.issues.map(describeIssue).join("\n  ")}`,
+    );
+  }
+  return result.data;
+}
+
+export function formatHelp(): string {
+  const rows = Object.values(SETTINGS).map(
+    (s) => `  --${s.flag.padEnd(22)} ${s.env.padEnd(32)} ${s.help}`,
+  );
+  return [
+    "usage: kubeserve-inference --model ./iris.onnx [--name iris] [--port 8080] [options]",
+    "",
+    "  flag                     environment variable             meaning",
+    ...rows,
+    "  --help                   print this help",
+  ].join("\n");
+}
+
+/** CLI flags override environment variables; both are checked by ZConfig. */
+export function loadConfig(
+  argv: string[] = process.argv.slice(2),
+  env: NodeJS.ProcessEnv = process.env,
+): TConfig | "help" {
+  const options = Object.fromEntries(
+    Object.values(SETTINGS).map((s) => [s.flag, { type: "string" as const }]),
+  );
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: "boolean" } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}\n\n${formatHelp()}`);
+  }
+  if (values.help === true) return "help";
+  const input: Record<string, string> = {};
+  for (const [key, setting] of Object.entries(SETTINGS)) {
+    const fromFlag = values[setting.flag];
+    const fromEnv = env[setting.env];
+    const value = typeof fromFlag === "string" ? fromFlag : fromEnv;
+    if (value !== undefined && value !== "") input[key] = value;
+  }
+  return parseConfig(input as TConfigInput);
+}

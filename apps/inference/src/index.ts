@@ -1,0 +1,12 @@
+export { startInferenceServer, type TInferenceServer, type TStartOptions } from "./server";
+export {
+  CONFIG_SETTINGS,
+  ConfigError,
+  ZConfig,
+  loadConfig,
+  parseConfig,
+  type TConfig,
+  type TConfigInput,
+} from "./config";
+export { ModelLoadError } from "./model/load-model";
+export { ModelSourceError } from "./model/resolve-model";
