@@ -3,6 +3,8 @@ import pg from "pg";
 import { openDatabase, type TDatabase, type TDatabaseKind } from "./client";
 import { readTestDatabaseUrl } from "./config";
 
+export { readTestDatabaseUrl };
+
 export type TTestDatabase = TDatabase & {
   /** Connection string of the fresh PostgreSQL database (undefined for PGlite). */
   url: string | undefined;

@@ -1,0 +1,162 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { findDefaultHomeDir, formatConfigError } from "@kubeserve/db";
+import { z } from "zod";
+
+// The only module of the API that reads the environment. Every variable is listed in the README.
+
+const ZBoolean = z
+  .enum(["true", "false", "1", "0"], { error: "must be true or false" })
+  .transform((value) => value === "true" || value === "1");
+
+const ZPort = z.coerce
+  .number({ error: "must be a port number" })
+  .int("must be a whole number")
+  .min(0, "must be between 0 and 65535")
+  .max(65535, "must be between 0 and 65535");
+
+function positiveInt(what: string) {
+  return z.coerce
+    .number({ error: `must be ${what}` })
+    .int(`must be ${what}`)
+    .positive(`must be ${what}`);
+}
+
+const ZEnv = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  API_HOST: z.string().min(1).default("127.0.0.1"),
+  API_PORT: ZPort.default(4000),
+  API_PUBLIC_URL: z.url({ error: "must be an absolute http(s) URL" }).optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(
+      /^postgres(ql)?:\/\//,
+      "must be a postgresql:// URL (leave it unset for embedded PGlite)",
+    )
+    .optional(),
+  DATABASE_POOL_SIZE: positiveInt("a positive whole number").default(10),
+  DATABASE_WAIT_SECONDS: positiveInt("a positive number of seconds").default(30),
+  KUBESERVE_HOME: z.string().min(1).optional(),
+  AUTH_SECRET: z
+    .string()
+    .min(32, "must be at least 32 characters (e.g. `openssl rand -base64 48`)")
+    .optional(),
+  AUTH_TOKEN_TTL_SECONDS: positiveInt("a positive number of seconds").default(43_200),
+  AUTH_ALLOW_REGISTRATION: ZBoolean.default(true),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: positiveInt("a positive whole number").default(10),
+  LOGIN_MAX_FAILURES_PER_IP: positiveInt("a positive whole number").default(50),
+  LOGIN_WINDOW_SECONDS: positiveInt("a positive number of seconds").default(900),
+  WEB_ORIGIN: z
+    .string()
+    .default("http://localhost:3000")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^https?:\/\/[^/\s]+$/,
+            "must be a comma-separated list of origins like http://localhost:3000",
+          ),
+      ),
+    ),
+  TRUST_PROXY: ZBoolean.default(false),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  SEED_DEMO_EMAIL: z
+    .email({ error: "must be an email address" })
+    .default("demo@kubeserve.local")
+    .transform((email) => email.toLowerCase()),
+  SEED_DEMO_PASSWORD: z
+    .string()
+    .min(10, "must be at least 10 characters")
+    .default("kubeserve-demo"),
+});
+
+export type TApiConfig = {
+  nodeEnv: "development" | "test" | "production";
+  host: string;
+  port: number;
+  publicUrl: string | undefined;
+  homeDir: string;
+  database: {
+    url: string | undefined;
+    pgliteDir: string;
+    poolSize: number;
+    waitSeconds: number;
+  };
+  auth: {
+    secret: string;
+    tokenTtlSeconds: number;
+    allowRegistration: boolean;
+    maxFailuresPerAccount: number;
+    maxFailuresPerIp: number;
+    loginWindowSeconds: number;
+  };
+  webOrigins: string[];
+  trustProxy: boolean;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  seed: { email: string; password: string };
+};
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** An embedded install keeps one generated secret on disk so restarts keep users signed in. */
+function readOrCreateSecret(homeDir: string): string {
+  const file = path.join(homeDir, "auth-secret");
+  try {
+    const existing = readFileSync(file, "utf8").trim();
+    if (existing.length >= 32) return existing;
+  } catch {
+    // First start: no secret yet.
+  }
+  mkdirSync(homeDir, { recursive: true });
+  const secret = randomBytes(48).toString("base64url");
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+export function readApiConfig(env: NodeJS.ProcessEnv = process.env): TApiConfig {
+  const parsed = ZEnv.safeParse(env);
+  if (!parsed.success) throw new ConfigError(formatConfigError(parsed.error));
+  const e = parsed.data;
+  if (e.NODE_ENV === "production" && !e.AUTH_SECRET) {
+    throw new ConfigError(
+      "Invalid configuration:\n  AUTH_SECRET: required when NODE_ENV=production (at least 32 characters), " +
+        "so every API replica signs and verifies the same tokens",
+    );
+  }
+  const homeDir = path.resolve(e.KUBESERVE_HOME ?? findDefaultHomeDir());
+  return {
+    nodeEnv: e.NODE_ENV,
+    host: e.API_HOST,
+    port: e.API_PORT,
+    publicUrl: e.API_PUBLIC_URL,
+    homeDir,
+    database: {
+      url: e.DATABASE_URL,
+      pgliteDir: path.join(homeDir, "pgdata"),
+      poolSize: e.DATABASE_POOL_SIZE,
+      waitSeconds: e.DATABASE_WAIT_SECONDS,
+    },
+    auth: {
+      secret: e.AUTH_SECRET ?? readOrCreateSecret(homeDir),
+      tokenTtlSeconds: e.AUTH_TOKEN_TTL_SECONDS,
+      allowRegistration: e.AUTH_ALLOW_REGISTRATION,
+      maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
+      loginWindowSeconds: e.LOGIN_WINDOW_SECONDS,
+    },
+    webOrigins: e.WEB_ORIGIN,
+    trustProxy: e.TRUST_PROXY,
+    logLevel: e.LOG_LEVEL,
+    seed: { email: e.SEED_DEMO_EMAIL, password: e.SEED_DEMO_PASSWORD },
+  };
+}

@@ -1,0 +1,2 @@
+export type { AppRouter, RouterInputs, RouterOutputs } from "./routers";
+export { createApiClient, type TApiClient } from "./client";

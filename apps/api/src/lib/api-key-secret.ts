@@ -1,0 +1,29 @@
+import { createHash, randomBytes } from "node:crypto";
+
+// Keys look like `ks_<8-char prefix>_<32-char secret>`: the prefix is shown in lists, the whole key once.
+const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+export const apiKeyPattern = /^ks_[A-Za-z0-9]{8}_[A-Za-z0-9]{32}$/;
+
+function randomBase62(length: number): string {
+  const bytes = randomBytes(length * 2);
+  let out = "";
+  for (let i = 0; out.length < length && i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    // 248 = 62 * 4: rejecting larger bytes keeps every character equally likely.
+    if (byte < 248) out += alphabet[byte % 62];
+  }
+  return out.length === length ? out : randomBase62(length);
+}
+
+export function generateApiKey(): { key: string; prefix: string } {
+  const prefix = `ks_${randomBase62(8)}`;
+  return { key: `${prefix}_${randomBase62(32)}`, prefix };
+}
+
+export function hashApiKey(key: string): string {
+  return createHash("sha256").update(key).digest("hex");
+}
+
+export function isApiKeyShaped(value: string): boolean {
+  return value.startsWith("ks_");
+}

@@ -1,0 +1,53 @@
+import { TRPCError } from "@trpc/server";
+import { Prisma } from "@kubeserve/db";
+
+export type TDomainErrorCode =
+  | "BAD_REQUEST"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "CONFLICT"
+  | "PRECONDITION_FAILED"
+  | "TOO_MANY_REQUESTS";
+
+/** The one error type services throw; mapped once to tRPC and HTTP below. */
+export class DomainError extends Error {
+  override name = "DomainError";
+  constructor(
+    readonly code: TDomainErrorCode,
+    message: string,
+    readonly details: { retryAfterSeconds?: number } = {},
+  ) {
+    super(message);
+  }
+}
+
+export const httpStatusByCode: Record<TDomainErrorCode, number> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PRECONDITION_FAILED: 412,
+  TOO_MANY_REQUESTS: 429,
+};
+
+/** Database races the services did not pre-check (two concurrent creates) still become clear errors. */
+function fromPrismaError(error: Prisma.PrismaClientKnownRequestError): DomainError | undefined {
+  if (error.code === "P2002") return new DomainError("CONFLICT", "That name is already taken");
+  if (error.code === "P2025") return new DomainError("NOT_FOUND", "Not found");
+  if (error.code === "P2003") return new DomainError("CONFLICT", "Still in use by another record");
+  return undefined;
+}
+
+export function toDomainError(error: unknown): DomainError | undefined {
+  if (error instanceof DomainError) return error;
+  if (error instanceof Prisma.PrismaClientKnownRequestError) return fromPrismaError(error);
+  return undefined;
+}
+
+export function toTRPCError(error: unknown): unknown {
+  const domain = toDomainError(error);
+  if (!domain) return error;
+  return new TRPCError({ code: domain.code, message: domain.message, cause: domain });
+}

@@ -1,0 +1,19 @@
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import { createCallerFactory, router } from "../trpc";
+import { apiKeyRouter } from "./api-key.router";
+import { authRouter } from "./auth.router";
+import { modelRouter } from "./model.router";
+import { versionRouter } from "./version.router";
+
+export const appRouter = router({
+  auth: authRouter,
+  apiKey: apiKeyRouter,
+  model: modelRouter,
+  version: versionRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+
+export const createCaller = createCallerFactory(appRouter);

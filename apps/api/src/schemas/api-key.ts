@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { ZId, ZIsoDate } from "./common";
+
+export const ZApiKey = z.object({
+  id: ZId,
+  userId: ZId,
+  name: z.string(),
+  prefix: z.string(),
+  createdAt: ZIsoDate,
+  expiresAt: ZIsoDate.nullable(),
+  lastUsedAt: ZIsoDate.nullable(),
+  revokedAt: ZIsoDate.nullable(),
+});
+export type TApiKey = z.infer<typeof ZApiKey>;
+
+export const ZCreateApiKeyInput = z
+  .object({
+    name: z
+      .string()
+      .trim()
+      .min(1, "Key name is required")
+      .max(64, "Key name must be at most 64 characters"),
+    expiresAt: z.iso
+      .datetime({ offset: true, error: "expiresAt must be an ISO 8601 date-time" })
+      .optional(),
+  })
+  .strict();
+export type TCreateApiKeyInput = z.infer<typeof ZCreateApiKeyInput>;
+
+export const ZCreateApiKeyResult = z.object({
+  apiKey: ZApiKey,
+  /** The whole key: shown once, stored only as a hash. */
+  secret: z.string(),
+});
+
+export const ZListApiKeysInput = z
+  .object({ includeRevoked: z.boolean().default(false) })
+  .strict()
+  .default({ includeRevoked: false });
+
+export const ZApiKeyIdInput = z.object({ id: ZId }).strict();

@@ -1,0 +1,63 @@
+import { ZModelName } from "@kubeserve/k8s/names";
+import { z } from "zod";
+import { ZCursor, ZId, ZIsoDate, ZPage, ZPageSize } from "./common";
+
+const tagRule = "Each tag must be 1–32 characters of letters, digits, '.', '_', ':', '/' or '-'";
+export const ZTag = z
+  .string()
+  .trim()
+  .min(1, tagRule)
+  .max(32, tagRule)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, tagRule);
+
+export const ZTags = z
+  .array(ZTag)
+  .max(20, "At most 20 tags")
+  .transform((tags) => [...new Set(tags)]);
+
+export const ZDescription = z.string().max(2000, "Description must be at most 2000 characters");
+
+export const ZModel = z.object({
+  id: ZId,
+  ownerId: ZId,
+  name: z.string(),
+  description: z.string(),
+  tags: z.array(z.string()),
+  versionCount: z.number().int(),
+  createdAt: ZIsoDate,
+  updatedAt: ZIsoDate,
+});
+export type TModel = z.infer<typeof ZModel>;
+
+export const ZCreateModelInput = z
+  .object({ name: ZModelName, description: ZDescription.default(""), tags: ZTags.default([]) })
+  .strict();
+export type TCreateModelInput = z.infer<typeof ZCreateModelInput>;
+
+export const ZListModelsInput = z
+  .object({
+    cursor: ZCursor.optional(),
+    limit: ZPageSize,
+    search: z.string().trim().max(100, "Search must be at most 100 characters").optional(),
+    sortBy: z.enum(["name", "updatedAt"]).default("updatedAt"),
+    sortDir: z.enum(["asc", "desc"]).optional(),
+  })
+  .strict()
+  .default({ limit: 50, sortBy: "updatedAt" });
+export type TListModelsInput = z.infer<typeof ZListModelsInput>;
+
+export const ZModelPage = ZPage(ZModel);
+export type TModelPage = z.infer<typeof ZModelPage>;
+
+export const ZGetModelInput = z.union([
+  z.object({ id: ZId }).strict(),
+  z.object({ name: ZModelName }).strict(),
+]);
+export type TGetModelInput = z.infer<typeof ZGetModelInput>;
+
+export const ZUpdateModelInput = z
+  .object({ id: ZId, description: ZDescription.optional(), tags: ZTags.optional() })
+  .strict();
+export type TUpdateModelInput = z.infer<typeof ZUpdateModelInput>;
+
+export const ZModelIdInput = z.object({ id: ZId }).strict();

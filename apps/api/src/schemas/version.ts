@@ -1,0 +1,79 @@
+import { ZVersionTag } from "@kubeserve/k8s/names";
+import { z } from "zod";
+import { ZCursor, ZId, ZIsoDate, ZPage, ZPageSize } from "./common";
+import { ZDescription } from "./model";
+
+export const ZFramework = z.enum(["onnx", "sklearn"]);
+export const ZVersionStatus = z.enum(["pending_upload", "ready", "failed"]);
+
+const maxMetadataBytes = 64 * 1024;
+
+export const ZMetadata = z
+  .record(z.string().max(128), z.json())
+  .refine((value) => JSON.stringify(value).length <= maxMetadataBytes, {
+    message: `Metadata must be a JSON object of at most ${maxMetadataBytes / 1024} KB`,
+  });
+
+export const ZTensorSpec = z.object({
+  name: z.string(),
+  datatype: z.string(),
+  shape: z.array(z.number().int()),
+});
+
+export const ZSignature = z.object({ inputs: z.array(ZTensorSpec), outputs: z.array(ZTensorSpec) });
+export type TSignature = z.infer<typeof ZSignature>;
+
+export const ZArtifact = z.object({
+  uri: z.string(),
+  filename: z.string(),
+  size: z.number().int(),
+  sha256: z.string(),
+});
+export type TArtifact = z.infer<typeof ZArtifact>;
+
+export const ZVersion = z.object({
+  id: ZId,
+  modelId: ZId,
+  tag: z.string(),
+  description: z.string(),
+  framework: ZFramework,
+  metadata: z.record(z.string(), z.json()),
+  status: ZVersionStatus,
+  statusMessage: z.string().nullable(),
+  artifact: ZArtifact.nullable(),
+  signature: ZSignature.nullable(),
+  createdAt: ZIsoDate,
+  updatedAt: ZIsoDate,
+});
+export type TVersion = z.infer<typeof ZVersion>;
+
+export const ZCreateVersionInput = z
+  .object({
+    modelId: ZId,
+    tag: ZVersionTag,
+    framework: ZFramework,
+    description: ZDescription.default(""),
+    metadata: ZMetadata.default({}),
+  })
+  .strict();
+export type TCreateVersionInput = z.infer<typeof ZCreateVersionInput>;
+
+export const ZListVersionsInput = z
+  .object({ modelId: ZId, cursor: ZCursor.optional(), limit: ZPageSize })
+  .strict();
+export type TListVersionsInput = z.infer<typeof ZListVersionsInput>;
+
+export const ZVersionPage = ZPage(ZVersion);
+
+export const ZGetVersionInput = z.union([
+  z.object({ id: ZId }).strict(),
+  z.object({ modelId: ZId, tag: ZVersionTag }).strict(),
+]);
+export type TGetVersionInput = z.infer<typeof ZGetVersionInput>;
+
+export const ZUpdateVersionInput = z
+  .object({ id: ZId, description: ZDescription.optional(), metadata: ZMetadata.optional() })
+  .strict();
+export type TUpdateVersionInput = z.infer<typeof ZUpdateVersionInput>;
+
+export const ZVersionIdInput = z.object({ id: ZId }).strict();

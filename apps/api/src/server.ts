@@ -1,0 +1,85 @@
+import { openDatabase, PendingMigrationsError, type TDatabase } from "@kubeserve/db";
+import { buildApp } from "./app";
+import { ConfigError, readApiConfig, type TApiConfig } from "./config";
+import { createDeps } from "./deps";
+import { waitForDependency } from "./lib/wait";
+import { createLogger } from "./logger";
+import { pruneLoginAttempts } from "./services/login-limit.service";
+
+async function openConfiguredDatabase(config: TApiConfig, log: ReturnType<typeof createLogger>) {
+  const { url, pgliteDir, poolSize, waitSeconds } = config.database;
+  return waitForDependency<TDatabase>(
+    url ? `PostgreSQL at ${new URL(url).host}` : `embedded PGlite in ${pgliteDir}`,
+    () => openDatabase({ url, pgliteDir, poolSize, migrations: url ? "check" : "apply" }),
+    {
+      timeoutSeconds: waitSeconds,
+      isRetryable: (error) => Boolean(url) && !(error instanceof PendingMigrationsError),
+      onRetry: (error, attempt) =>
+        log.warn(
+          { attempt, reason: (error as Error).message },
+          "database not reachable yet, retrying",
+        ),
+    },
+  );
+}
+
+async function main(): Promise<void> {
+  let config: TApiConfig;
+  try {
+    config = readApiConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`kubeserve-api: ${error.message}`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const log = createLogger(config);
+  const database = await openConfiguredDatabase(config, log);
+  if (database.appliedMigrations.length > 0) {
+    log.info(
+      { migrations: database.appliedMigrations },
+      "applied pending migrations to the embedded database",
+    );
+  }
+  const deps = createDeps({ db: database.prisma, config, log });
+  const app = await buildApp({ deps, checkReady: database.ping });
+  await app.listen({ host: config.host, port: config.port });
+  log.info(
+    { database: database.kind, url: `http://${config.host}:${config.port}` },
+    "KubeServe API listening",
+  );
+
+  const pruneTimer = setInterval(() => {
+    pruneLoginAttempts(deps).catch((error: unknown) =>
+      log.warn({ err: error }, "pruning login attempts failed"),
+    );
+  }, 3_600_000);
+  pruneTimer.unref();
+
+  let isStopping = false;
+  const stop = async (signal: string) => {
+    if (isStopping) return;
+    isStopping = true;
+    log.info({ signal }, "shutting down: draining in-flight requests");
+    const force = setTimeout(() => {
+      log.error("shutdown took longer than 15 s, exiting");
+      process.exit(1);
+    }, 15_000);
+    force.unref();
+    clearInterval(pruneTimer);
+    await app.close();
+    await database.close();
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  console.error(
+    `kubeserve-api: failed to start: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  process.exit(1);
+});

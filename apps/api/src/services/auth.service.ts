@@ -1,0 +1,216 @@
+import { randomUUID } from "node:crypto";
+import type { TDeps } from "../deps";
+import { hashApiKey, isApiKeyShaped } from "../lib/api-key-secret";
+import { DomainError } from "../lib/errors";
+import { hashPassword, verifyAgainstDummy, verifyPassword } from "../lib/passwords";
+import type { TLoginInput, TMe, TRegisterInput, TSessionResult, TUser } from "../schemas/auth";
+import { assertLoginAllowed, recordLoginAttempt } from "./login-limit.service";
+
+export type TActor = {
+  id: string;
+  email: string;
+  role: "user" | "admin";
+  via: "access_token" | "api_key";
+  sessionId?: string;
+  apiKeyId?: string;
+};
+
+export type TClientInfo = { ip: string; userAgent: string | undefined };
+
+export const userSelect = {
+  id: true,
+  email: true,
+  name: true,
+  role: true,
+  createdAt: true,
+} as const;
+
+type TUserRow = {
+  id: string;
+  email: string;
+  name: string | null;
+  role: "user" | "admin";
+  createdAt: Date;
+};
+
+export function toUser(row: TUserRow): TUser {
+  return { ...row, createdAt: row.createdAt.toISOString() };
+}
+
+// lastUsedAt is a hint for humans: writing it at most once a minute keeps key auth read-only.
+const lastUsedResolutionMs = 60_000;
+
+async function issueSession(
+  deps: TDeps,
+  user: TUserRow,
+  client: TClientInfo,
+): Promise<TSessionResult> {
+  const sessionId = randomUUID();
+  const expiresAt = new Date(Date.now() + deps.config.auth.tokenTtlSeconds * 1000);
+  await deps.db.session.create({
+    data: {
+      id: sessionId,
+      userId: user.id,
+      expiresAt,
+      ip: client.ip,
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+    },
+    select: { id: true },
+  });
+  const accessToken = await deps.tokens.sign({ userId: user.id, sessionId }, expiresAt);
+  return { user: toUser(user), accessToken, expiresAt: expiresAt.toISOString() };
+}
+
+export async function registerUser(
+  deps: TDeps,
+  input: TRegisterInput,
+  client: TClientInfo,
+): Promise<TSessionResult> {
+  if (!deps.config.auth.allowRegistration) {
+    throw new DomainError(
+      "FORBIDDEN",
+      "Registration is disabled on this server: ask an admin for an account",
+    );
+  }
+  const existing = await deps.db.user.findUnique({
+    where: { email: input.email },
+    select: { id: true },
+  });
+  if (existing) throw new DomainError("CONFLICT", `An account for ${input.email} already exists`);
+  const user = await deps.db.user.create({
+    data: {
+      email: input.email,
+      name: input.name ?? null,
+      passwordHash: await hashPassword(input.password),
+    },
+    select: userSelect,
+  });
+  return issueSession(deps, user, client);
+}
+
+export async function loginUser(
+  deps: TDeps,
+  input: TLoginInput,
+  client: TClientInfo,
+): Promise<TSessionResult> {
+  await assertLoginAllowed(deps, input.email, client.ip);
+  const user = await deps.db.user.findUnique({
+    where: { email: input.email },
+    select: { ...userSelect, passwordHash: true },
+  });
+  const isValid = user
+    ? await verifyPassword(user.passwordHash, input.password)
+    : await verifyAgainstDummy(input.password);
+  await recordLoginAttempt(deps, input.email, client.ip, isValid);
+  if (!user || !isValid) throw new DomainError("UNAUTHORIZED", "Invalid email or password");
+  const { passwordHash: _omit, ...publicUser } = user;
+  return issueSession(deps, publicUser, client);
+}
+
+export async function logoutSession(deps: TDeps, actor: TActor): Promise<void> {
+  if (!actor.sessionId) {
+    throw new DomainError(
+      "BAD_REQUEST",
+      "Logout revokes an access token; this request used an API key (revoke keys with apiKey.revoke)",
+    );
+  }
+  await deps.db.session.updateMany({
+    where: { id: actor.sessionId, userId: actor.id, revokedAt: null },
+    data: { revokedAt: new Date() },
+  });
+}
+
+export async function logoutAllSessions(deps: TDeps, actor: TActor): Promise<number> {
+  const result = await deps.db.session.updateMany({
+    where: { userId: actor.id, revokedAt: null, expiresAt: { gt: new Date() } },
+    data: { revokedAt: new Date() },
+  });
+  return result.count;
+}
+
+export async function getMe(deps: TDeps, actor: TActor): Promise<TMe> {
+  const user = await deps.db.user.findUnique({ where: { id: actor.id }, select: userSelect });
+  if (!user) throw new DomainError("UNAUTHORIZED", "The account no longer exists");
+  return { user: toUser(user), authenticatedWith: actor.via };
+}
+
+async function authenticateApiKey(deps: TDeps, key: string): Promise<TActor> {
+  const row = await deps.db.apiKey.findUnique({
+    where: { keyHash: hashApiKey(key) },
+    select: {
+      id: true,
+      expiresAt: true,
+      revokedAt: true,
+      lastUsedAt: true,
+      user: { select: { id: true, email: true, role: true } },
+    },
+  });
+  if (!row) throw new DomainError("UNAUTHORIZED", "Invalid API key");
+  if (row.revokedAt) throw new DomainError("UNAUTHORIZED", "This API key has been revoked");
+  const now = Date.now();
+  if (row.expiresAt && row.expiresAt.getTime() <= now) {
+    throw new DomainError("UNAUTHORIZED", "This API key has expired");
+  }
+  if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > lastUsedResolutionMs) {
+    await deps.db.apiKey.update({
+      where: { id: row.id },
+      data: { lastUsedAt: new Date(now) },
+      select: { id: true },
+    });
+  }
+  return { ...row.user, via: "api_key", apiKeyId: row.id };
+}
+
+async function authenticateAccessToken(deps: TDeps, token: string): Promise<TActor> {
+  const claims = await deps.tokens.verify(token);
+  if ("error" in claims) {
+    throw new DomainError(
+      "UNAUTHORIZED",
+      claims.error === "expired" ? "Access token expired: log in again" : "Invalid access token",
+    );
+  }
+  const session = await deps.db.session.findUnique({
+    where: { id: claims.sessionId },
+    select: {
+      userId: true,
+      revokedAt: true,
+      user: { select: { id: true, email: true, role: true } },
+    },
+  });
+  if (!session || session.userId !== claims.userId)
+    throw new DomainError("UNAUTHORIZED", "Invalid access token");
+  if (session.revokedAt)
+    throw new DomainError("UNAUTHORIZED", "Access token revoked: log in again");
+  return { ...session.user, via: "access_token", sessionId: claims.sessionId };
+}
+
+/** Resolves `Authorization: Bearer <jwt | API key>`; every protected procedure goes through here. */
+export async function authenticate(
+  deps: TDeps,
+  credential: string | undefined,
+): Promise<{ actor: TActor } | { error: DomainError }> {
+  if (!credential) {
+    return {
+      error: new DomainError(
+        "UNAUTHORIZED",
+        "Sign in: send Authorization: Bearer <access token or API key>",
+      ),
+    };
+  }
+  const match = /^Bearer\s+(\S+)$/i.exec(credential.trim());
+  if (!match?.[1]) {
+    return {
+      error: new DomainError("UNAUTHORIZED", "Authorization header must be 'Bearer <token>'"),
+    };
+  }
+  const token = match[1];
+  try {
+    const actor = isApiKeyShaped(token)
+      ? await authenticateApiKey(deps, token)
+      : await authenticateAccessToken(deps, token);
+    return { actor };
+  } catch (error) {
+    if (error instanceof DomainError) return { error };
+    throw error;
+  }
+}

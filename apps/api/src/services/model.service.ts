@@ -1,0 +1,156 @@
+import type { Prisma } from "@kubeserve/db";
+import type { TDeps } from "../deps";
+import { decodeCursor, encodeCursor } from "../lib/cursor";
+import { DomainError } from "../lib/errors";
+import type {
+  TCreateModelInput,
+  TGetModelInput,
+  TListModelsInput,
+  TModel,
+  TModelPage,
+  TUpdateModelInput,
+} from "../schemas/model";
+import type { TActor } from "./auth.service";
+import { liveDeploymentStatuses } from "./deployment-status";
+
+export const modelSelect = {
+  id: true,
+  ownerId: true,
+  name: true,
+  description: true,
+  tags: true,
+  createdAt: true,
+  updatedAt: true,
+  _count: { select: { versions: true } },
+} as const;
+
+type TModelRow = Prisma.ModelGetPayload<{ select: typeof modelSelect }>;
+
+function toModel(row: TModelRow): TModel {
+  const { _count, ...rest } = row;
+  return {
+    ...rest,
+    versionCount: _count.versions,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/** Admins see every model; everyone else only their own, and another user's id is simply not found. */
+export function modelScope(actor: TActor): Prisma.ModelWhereInput {
+  return actor.role === "admin" ? {} : { ownerId: actor.id };
+}
+
+export async function createModel(
+  deps: TDeps,
+  actor: TActor,
+  input: TCreateModelInput,
+): Promise<TModel> {
+  const existing = await deps.db.model.findUnique({
+    where: { ownerId_name: { ownerId: actor.id, name: input.name } },
+    select: { id: true },
+  });
+  if (existing) throw new DomainError("CONFLICT", `You already have a model named '${input.name}'`);
+  const row = await deps.db.model.create({
+    data: { ownerId: actor.id, name: input.name, description: input.description, tags: input.tags },
+    select: modelSelect,
+  });
+  return toModel(row);
+}
+
+// Names hold only these characters, so any other search can match nothing (and never reaches LIKE).
+const searchablePattern = /^[a-z0-9-]*$/;
+
+export async function listModels(
+  deps: TDeps,
+  actor: TActor,
+  input: TListModelsInput,
+): Promise<TModelPage> {
+  const search = input.search?.toLowerCase();
+  if (search && !searchablePattern.test(search)) return { items: [], nextCursor: null };
+
+  const sortField = input.sortBy;
+  const direction = input.sortDir ?? (sortField === "name" ? "asc" : "desc");
+  const where: Prisma.ModelWhereInput = {
+    ...modelScope(actor),
+    ...(search ? { name: { contains: search } } : {}),
+  };
+  if (input.cursor) {
+    const cursor = decodeCursor(input.cursor, sortField === "updatedAt" ? "date" : "string");
+    const op = direction === "asc" ? "gt" : "lt";
+    where.OR = [
+      { [sortField]: { [op]: cursor.value } },
+      { [sortField]: cursor.value, id: { [op]: cursor.id } },
+    ];
+  }
+  const rows = await deps.db.model.findMany({
+    where,
+    select: modelSelect,
+    orderBy: [{ [sortField]: direction }, { id: direction }],
+    take: input.limit + 1,
+  });
+  const hasMore = rows.length > input.limit;
+  const page = hasMore ? rows.slice(0, input.limit) : rows;
+  const last = page.at(-1);
+  return {
+    items: page.map(toModel),
+    nextCursor: hasMore && last ? encodeCursor(last[sortField], last.id) : null,
+  };
+}
+
+/** Finds a model the actor may see, or throws NOT_FOUND. A name is looked up among the actor's own models. */
+export async function findModel(
+  deps: TDeps,
+  actor: TActor,
+  input: TGetModelInput,
+): Promise<TModelRow> {
+  const where: Prisma.ModelWhereInput =
+    "id" in input
+      ? { id: input.id, ...modelScope(actor) }
+      : { ownerId: actor.id, name: input.name };
+  const row = await deps.db.model.findFirst({ where, select: modelSelect });
+  if (!row) throw new DomainError("NOT_FOUND", "Model not found");
+  return row;
+}
+
+export async function getModel(deps: TDeps, actor: TActor, input: TGetModelInput): Promise<TModel> {
+  return toModel(await findModel(deps, actor, input));
+}
+
+export async function updateModel(
+  deps: TDeps,
+  actor: TActor,
+  input: TUpdateModelInput,
+): Promise<TModel> {
+  const model = await findModel(deps, actor, { id: input.id });
+  const row = await deps.db.model.update({
+    where: { id: model.id },
+    data: {
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(input.tags !== undefined ? { tags: input.tags } : {}),
+    },
+    select: modelSelect,
+  });
+  return toModel(row);
+}
+
+export async function deleteModel(deps: TDeps, actor: TActor, id: string): Promise<void> {
+  const model = await findModel(deps, actor, { id });
+  await deps.db.$transaction(async (tx) => {
+    const live = await tx.deployment.findMany({
+      where: { modelId: model.id, status: { in: liveDeploymentStatuses } },
+      select: { name: true },
+      orderBy: { name: "asc" },
+    });
+    if (live.length > 0) {
+      throw new DomainError(
+        "CONFLICT",
+        `Model '${model.name}' has ${live.length} live deployment(s) (${live.map((d) => d.name).join(", ")}): ` +
+          "stop them before deleting the model",
+      );
+    }
+    // Stopped and failed deployments are history of this model and go with it.
+    await tx.deployment.deleteMany({ where: { modelId: model.id } });
+    await tx.model.delete({ where: { id: model.id }, select: { id: true } });
+  });
+}
