@@ -1,27 +1,32 @@
 #!/usr/bin/env node
-import { ConfigError, formatHelp, loadConfig } from "./config";
+import cluster from "node:cluster";
+import { announceReady, createClusterMetricsCollector, runClusterPrimary } from "./cluster";
+import { ConfigError, formatHelp, loadConfig, type TConfig } from "./config";
+import { createLogger } from "./logger";
 import { startInferenceServer } from "./server";
 
-async function main(): Promise<void> {
-  let config;
+function readConfig(): TConfig | "help" {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`kubeserve-inference: ${error.message}\n`);
     process.exit(2);
   }
-  if (config === "help") {
-    process.stdout.write(`${formatHelp()}\n`);
-    return;
-  }
+}
+
+async function serve(config: TConfig): Promise<void> {
   let server;
   try {
-    server = await startInferenceServer(config);
+    server = await startInferenceServer({
+      ...config,
+      ...(cluster.isWorker ? { renderMetrics: createClusterMetricsCollector() } : {}),
+    });
   } catch (error) {
     process.stderr.write(`kubeserve-inference: ${(error as Error).message}\n`);
     process.exit(1);
   }
+  announceReady();
   const stop = (signal: string) => {
     process.stderr.write(`kubeserve-inference: ${signal} received, shutting down\n`);
     server.close().then(
@@ -36,4 +41,11 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => stop("SIGINT"));
 }
 
-void main();
+const config = readConfig();
+if (config === "help") {
+  process.stdout.write(`${formatHelp()}\n`);
+} else if (config.workers > 1 && cluster.isPrimary) {
+  runClusterPrimary(config.workers, createLogger(config.logLevel, { role: "primary" }));
+} else {
+  void serve(config);
+}

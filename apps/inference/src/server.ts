@@ -25,7 +25,11 @@ export type TInferenceServer = {
   close: () => Promise<void>;
 };
 
-export type TStartOptions = TConfigInput & { logger?: Logger };
+export type TStartOptions = TConfigInput & {
+  logger?: Logger;
+  /** replaces this process's /metrics text, e.g. with the sum over cluster workers */
+  renderMetrics?: () => Promise<string>;
+};
 
 function deriveModelName(model: string): string {
   const key = parseS3Uri(model)?.key ?? model;
@@ -106,7 +110,7 @@ async function listen(server: Server, host: string, port: number): Promise<Addre
  * warms up the model; resolves when the model is ready, rejects if it cannot be served.
  */
 export async function startInferenceServer(options: TStartOptions): Promise<TInferenceServer> {
-  const { logger: givenLogger, ...input } = options;
+  const { logger: givenLogger, renderMetrics, ...input } = options;
   const parsed = parseConfig(input);
   const config = { ...parsed, name: parsed.name ?? deriveModelName(parsed.model) };
   const logger =
@@ -124,6 +128,7 @@ export async function startInferenceServer(options: TStartOptions): Promise<TInf
     maxBodyBytes: config.maxBodyBytes,
     loaded: undefined,
     isDraining: false,
+    renderMetrics: renderMetrics ?? (() => metrics.registry.metrics()),
   };
   const server = createServer({ keepAliveTimeout: 65_000 }, createRequestHandler(state));
   const address = await listen(server, config.host, config.port);

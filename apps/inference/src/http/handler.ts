@@ -174,7 +174,7 @@ export function createRequestHandler(state: TServingState) {
       return;
     }
     if (route.kind === "metrics") {
-      state.metrics.registry.metrics().then(
+      state.renderMetrics().then(
         (text) =>
           reply(res, "other", {
             status: 200,

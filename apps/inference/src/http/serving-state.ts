@@ -27,4 +27,6 @@ export type TServingState = {
   /** set once the model loaded and its warm-up run succeeded */
   loaded: TLoadedServing | undefined;
   isDraining: boolean;
+  /** renders /metrics; in cluster mode it gathers every worker's metrics */
+  renderMetrics: () => Promise<string>;
 };

@@ -10,17 +10,20 @@ type TLabels = Record<string, string>;
 
 type TMetricValue = { value: number; labels: TLabels; metricName?: string };
 
+/** How prom-client's AggregatorRegistry combines the workers' values in cluster mode. */
+export type TAggregator = "sum" | "max" | "min";
+
 type TCustomMetric = {
   name: string;
   help: string;
   type: "counter" | "histogram" | "gauge";
-  aggregator: "sum";
+  aggregator: TAggregator;
   get: () => {
     name: string;
     help: string;
     type: string;
     values: TMetricValue[];
-    aggregator: "sum";
+    aggregator: TAggregator;
   };
 };
 
@@ -56,13 +59,13 @@ export class HistogramChild {
 }
 
 abstract class FastMetric<TChild extends { labels: TLabels }> implements TCustomMetric {
-  readonly aggregator = "sum" as const;
   protected readonly children = new Map<string, TChild>();
   abstract readonly type: "counter" | "histogram" | "gauge";
   constructor(
     readonly name: string,
     readonly help: string,
     registry: Registry,
+    readonly aggregator: TAggregator = "sum",
   ) {
     registry.registerMetric(this as never);
   }
@@ -120,7 +123,7 @@ export class FastHistogram extends FastMetric<HistogramChild> {
     registry: Registry,
     private readonly bounds: readonly number[],
   ) {
-    super(name, help, registry);
+    super(name, help, registry, "sum");
   }
   protected create(labels: TLabels): HistogramChild {
     return new HistogramChild(labels, this.bounds);

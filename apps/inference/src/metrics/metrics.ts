@@ -1,4 +1,5 @@
-import { Registry, collectDefaultMetrics } from "prom-client";
+import cluster from "node:cluster";
+import { AggregatorRegistry, Registry, collectDefaultMetrics } from "prom-client";
 import { FastCounter, FastGauge, FastHistogram } from "./fast-metrics";
 
 export type TProtocol = "v2" | "v1" | "predict" | "other";
@@ -12,6 +13,12 @@ export function createMetrics(labels: { model: string; version: string; deployme
   const registry = new Registry();
   registry.setDefaultLabels(labels);
   collectDefaultMetrics({ register: registry });
+  // In cluster mode the primary asks each worker for this registry and adds them up.
+  if (cluster.isWorker) {
+    // Constructing one installs prom-client's worker-side IPC listener.
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([registry]);
+  }
   return {
     registry,
     requests: new FastCounter(
@@ -57,8 +64,14 @@ export function createMetrics(labels: { model: string; version: string; deployme
       "model_load_seconds",
       "Seconds taken to fetch, load and warm up the model",
       registry,
+      "max",
     ),
-    ready: new FastGauge("model_ready", "1 when the model is ready to serve, else 0", registry),
+    ready: new FastGauge(
+      "model_ready",
+      "1 when the model is ready to serve, else 0",
+      registry,
+      "min",
+    ),
   };
 }
 
