@@ -43,7 +43,7 @@ export async function request(
     ...(init.body === undefined ? {} : { body: init.body }),
   });
   const text = await res.text();
-  let body: unknown = undefined;
+  let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
