@@ -29,6 +29,8 @@ export type TStartOptions = TConfigInput & {
   logger?: Logger;
   /** replaces this process's /metrics text, e.g. with the sum over cluster workers */
   renderMetrics?: () => Promise<string>;
+  /** called once the port is open, before the model is loaded (liveness already answers) */
+  onListening?: (url: string) => void;
 };
 
 function deriveModelName(model: string): string {
@@ -110,7 +112,7 @@ async function listen(server: Server, host: string, port: number): Promise<Addre
  * warms up the model; resolves when the model is ready, rejects if it cannot be served.
  */
 export async function startInferenceServer(options: TStartOptions): Promise<TInferenceServer> {
-  const { logger: givenLogger, renderMetrics, ...input } = options;
+  const { logger: givenLogger, renderMetrics, onListening, ...input } = options;
   const parsed = parseConfig(input);
   const config = { ...parsed, name: parsed.name ?? deriveModelName(parsed.model) };
   const logger =
@@ -135,6 +137,7 @@ export async function startInferenceServer(options: TStartOptions): Promise<TInf
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${address.port}`;
   logger.info({ url }, "listening; loading model");
+  onListening?.(url);
 
   let model: TLoadedModel;
   const startedAt = performance.now();

@@ -277,6 +277,8 @@ export class JsonScanner {
         ) {
           if (this.leafLevel === -1) this.leafLevel = level;
           else if (this.leafLevel !== level) this.isRagged = true;
+          // a number beside an array at the same level, e.g. [[], 5]
+          if (this.dims.length > level + 1) this.isRagged = true;
           this.pushNumber(this.parseNumber());
         } else {
           return false;

@@ -1,0 +1,135 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { request as httpRequest } from "node:http";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { FIXTURES, postJson, readSamples, request } from "./helpers";
+
+const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+const iris = readSamples("iris-logreg");
+
+type TRun = {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+};
+
+function runCli(args: string[], env: Record<string, string> = {}): TRun {
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, stdout: () => out, stderr: () => err, exit };
+}
+
+async function waitForUrl(run: TRun): Promise<string> {
+  for (let i = 0; i < 300; i++) {
+    const match = /"url":"(http:[^"]+)".*?\n[\s\S]*"msg":"(model ready|all workers ready)"/.exec(
+      run.stdout(),
+    );
+    if (match) return match[1]!;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`CLI did not become ready:\n${run.stdout()}\n${run.stderr()}`);
+}
+
+describe("kubeserve-inference CLI", () => {
+  it("exits 1 with a clear message when the model cannot be loaded", async () => {
+    const run = runCli(["--model", "/nonexistent/model.onnx", "--port", "0"]);
+    expect(await run.exit).toBe(1);
+    expect(run.stderr()).toContain("model file /nonexistent/model.onnx does not exist");
+  });
+
+  it("exits 1 when the file is not an ONNX model", async () => {
+    const run = runCli(["--model", `${FIXTURES}iris-logreg.samples.json`, "--port", "0"]);
+    expect(await run.exit).toBe(1);
+    expect(run.stderr()).toContain("cannot load ONNX model");
+  });
+
+  it("exits 2 naming the variable when configuration is invalid", async () => {
+    const run = runCli(["--model", `${FIXTURES}iris-logreg.onnx`], { KUBESERVE_PORT: "http" });
+    expect(await run.exit).toBe(2);
+    expect(run.stderr()).toContain("KUBESERVE_PORT (--port)");
+  });
+
+  it("serves, then on SIGTERM finishes the request in flight and exits 0", async () => {
+    const run = runCli([
+      "--model",
+      `${FIXTURES}iris-logreg.onnx`,
+      "--name",
+      "iris",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+    ]);
+    try {
+      const url = await waitForUrl(run);
+      expect((await postJson(`${url}/predict`, { instances: iris.inputs })).status).toBe(200);
+      const body = Buffer.from(JSON.stringify({ instances: iris.inputs }));
+      const status = new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`${url}/predict`, { method: "POST" }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on("error", reject);
+        req.setHeader("content-length", body.length);
+        // Half the body now, SIGTERM, then the rest: the request is in flight during shutdown.
+        req.write(body.subarray(0, 10));
+        setTimeout(() => {
+          run.child.kill("SIGTERM");
+          setTimeout(() => req.end(body.subarray(10)), 300);
+        }, 200);
+      });
+      expect(await status).toBe(200);
+      expect(await run.exit).toBe(0);
+      expect(run.stderr()).toContain("SIGTERM received");
+    } finally {
+      run.child.kill("SIGKILL");
+    }
+  });
+
+  it("--workers 2 serves from two processes and sums their metrics", async () => {
+    const run = runCli([
+      "--model",
+      `${FIXTURES}iris-logreg.onnx`,
+      "--name",
+      "iris",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--workers",
+      "2",
+    ]);
+    try {
+      const url = await waitForWorkersUrl(run);
+      for (let i = 0; i < 20; i++) {
+        expect(
+          (await postJson(`${url}/predict`, { instances: iris.inputs.slice(0, 1) })).status,
+        ).toBe(200);
+      }
+      const metrics = (await request(`${url}/metrics`)).text;
+      expect(metrics).toMatch(/^predictions_total\{protocol="predict",.*\} 20$/m);
+      run.child.kill("SIGTERM");
+      expect(await run.exit).toBe(0);
+    } finally {
+      run.child.kill("SIGKILL");
+    }
+  }, 30_000);
+});
+
+async function waitForWorkersUrl(run: TRun): Promise<string> {
+  for (let i = 0; i < 400; i++) {
+    const text = run.stdout();
+    const url = /"url":"(http:[^"]+)"/.exec(text)?.[1];
+    if (url && text.includes("all workers ready")) return url;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`cluster did not become ready:\n${run.stdout()}\n${run.stderr()}`);
+}
