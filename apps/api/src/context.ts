@@ -1,4 +1,3 @@
-import type { CreateFastifyContextOptions } from "@trpc/server/adapters/fastify";
 import type { TDeps } from "./deps";
 import { authenticate, type TActor } from "./services/auth.service";
 import type { DomainError } from "./lib/errors";
@@ -39,14 +38,4 @@ export function readCredential(
   if (typeof apiKey === "string" && apiKey) return `Bearer ${apiKey}`;
   const authorization = headers.authorization;
   return typeof authorization === "string" && authorization ? authorization : undefined;
-}
-
-export function createFastifyContextFactory(deps: TDeps) {
-  return ({ req }: CreateFastifyContextOptions) =>
-    createContextInner(deps, {
-      requestId: String(req.id),
-      ip: req.ip,
-      userAgent: req.headers["user-agent"],
-      credential: readCredential(req.headers),
-    });
 }

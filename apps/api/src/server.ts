@@ -42,7 +42,7 @@ async function main(): Promise<void> {
       "applied pending migrations to the embedded database",
     );
   }
-  const deps = createDeps({ db: database.prisma, config, log });
+  const deps = createDeps({ db: database.prisma, sql: database.sql, config, log });
   const app = await buildApp({ deps, checkReady: database.ping });
   await app.listen({ host: config.host, port: config.port });
   log.info(

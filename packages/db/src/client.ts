@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PrismaClient } from "./generated/prisma/client";
 import { applyMigrations, getMigrationStatus, type TMigrationTarget } from "./migrate";
 
@@ -19,9 +20,13 @@ export type TDatabaseOptions = {
   migrations: "apply" | "check";
 };
 
+/** Parameterised SQL on the same connections as Prisma, for the few hot reads where the ORM's cost shows. */
+export type TSql = <TRow>(text: string, params?: unknown[]) => Promise<TRow[]>;
+
 export type TDatabase = {
   kind: TDatabaseKind;
   prisma: PrismaClient;
+  sql: TSql;
   /** Names of migrations applied while opening (embedded mode). */
   appliedMigrations: string[];
   ping: () => Promise<void>;
@@ -51,20 +56,24 @@ async function settleMigrations(target: TMigrationTarget, mode: TDatabaseOptions
 
 async function openPostgres(url: string, options: TDatabaseOptions): Promise<TDatabase> {
   const appliedMigrations = await settleMigrations({ kind: "postgres", url }, options.migrations);
-  const adapter = new PrismaPg({
+  const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5_000,
   });
-  const prisma = new PrismaClient({ adapter });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     kind: "postgres",
     prisma,
+    sql: async (text, params) => (await pool.query(text, params)).rows,
     appliedMigrations,
     ping: async () => {
-      await prisma.$queryRaw`SELECT 1`;
+      await pool.query("SELECT 1");
     },
-    close: () => prisma.$disconnect(),
+    close: async () => {
+      await prisma.$disconnect();
+      await pool.end();
+    },
   };
 }
 
@@ -82,6 +91,8 @@ async function openPglite(options: TDatabaseOptions): Promise<TDatabase> {
   return {
     kind: "pglite",
     prisma,
+    sql: async <TRow>(text: string, params?: unknown[]) =>
+      (await pglite.query<TRow>(text, params)).rows,
     appliedMigrations,
     ping: async () => {
       await pglite.query("SELECT 1");

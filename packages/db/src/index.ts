@@ -5,6 +5,7 @@ export {
   type TDatabase,
   type TDatabaseKind,
   type TDatabaseOptions,
+  type TSql,
 } from "./client";
 export { findDefaultHomeDir } from "./paths";
 export { formatConfigError } from "./config-error";

@@ -1,7 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import {
@@ -15,7 +14,10 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 // Prisma's migrate CLI needs a native engine this machine cannot download; its wasm build of the
 // same engine, bound to our driver adapters, applies the same migration folders with the same bookkeeping.
 
-const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+// Resolved through the package name, so the schema and migrations are found from bundled apps too.
+const packageDir = path.dirname(
+  createRequire(import.meta.url).resolve("@kubeserve/db/package.json"),
+);
 export const schemaPath = path.join(packageDir, "prisma", "schema.prisma");
 export const migrationsDir = path.join(packageDir, "prisma", "migrations");
 

@@ -134,32 +134,42 @@ export async function getMe(deps: TDeps, actor: TActor): Promise<TMe> {
   return { user: toUser(user), authenticatedWith: actor.via };
 }
 
+type TKeyAuthRow = {
+  id: string;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+  user_id: string;
+  email: string;
+  role: "user" | "admin";
+};
+
+// Authentication runs on every request, so it is one indexed SQL read rather than an ORM round trip.
 async function authenticateApiKey(deps: TDeps, key: string): Promise<TActor> {
-  const row = await deps.db.apiKey.findUnique({
-    where: { keyHash: hashApiKey(key) },
-    select: {
-      id: true,
-      expiresAt: true,
-      revokedAt: true,
-      lastUsedAt: true,
-      user: { select: { id: true, email: true, role: true } },
-    },
-  });
+  const [row] = await deps.sql<TKeyAuthRow>(
+    `SELECT k.id, k.expires_at, k.revoked_at, k.last_used_at, u.id AS user_id, u.email, u.role
+       FROM api_keys k JOIN users u ON u.id = k.user_id
+      WHERE k.key_hash = $1`,
+    [hashApiKey(key)],
+  );
   if (!row) throw new DomainError("UNAUTHORIZED", "Invalid API key");
-  if (row.revokedAt) throw new DomainError("UNAUTHORIZED", "This API key has been revoked");
+  if (row.revoked_at) throw new DomainError("UNAUTHORIZED", "This API key has been revoked");
   const now = Date.now();
-  if (row.expiresAt && row.expiresAt.getTime() <= now) {
+  if (row.expires_at && row.expires_at.getTime() <= now) {
     throw new DomainError("UNAUTHORIZED", "This API key has expired");
   }
-  if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > lastUsedResolutionMs) {
-    await deps.db.apiKey.update({
-      where: { id: row.id },
-      data: { lastUsedAt: new Date(now) },
-      select: { id: true },
-    });
+  if (!row.last_used_at || now - row.last_used_at.getTime() > lastUsedResolutionMs) {
+    await deps.sql("UPDATE api_keys SET last_used_at = $1 WHERE id = $2", [new Date(now), row.id]);
   }
-  return { ...row.user, via: "api_key", apiKeyId: row.id };
+  return { id: row.user_id, email: row.email, role: row.role, via: "api_key", apiKeyId: row.id };
 }
+
+type TSessionAuthRow = {
+  user_id: string;
+  revoked_at: Date | null;
+  email: string;
+  role: "user" | "admin";
+};
 
 async function authenticateAccessToken(deps: TDeps, token: string): Promise<TActor> {
   const claims = await deps.tokens.verify(token);
@@ -169,19 +179,24 @@ async function authenticateAccessToken(deps: TDeps, token: string): Promise<TAct
       claims.error === "expired" ? "Access token expired: log in again" : "Invalid access token",
     );
   }
-  const session = await deps.db.session.findUnique({
-    where: { id: claims.sessionId },
-    select: {
-      userId: true,
-      revokedAt: true,
-      user: { select: { id: true, email: true, role: true } },
-    },
-  });
-  if (!session || session.userId !== claims.userId)
+  const [session] = await deps.sql<TSessionAuthRow>(
+    `SELECT s.user_id, s.revoked_at, u.email, u.role
+       FROM sessions s JOIN users u ON u.id = s.user_id
+      WHERE s.id = $1`,
+    [claims.sessionId],
+  );
+  if (!session || session.user_id !== claims.userId) {
     throw new DomainError("UNAUTHORIZED", "Invalid access token");
-  if (session.revokedAt)
+  }
+  if (session.revoked_at)
     throw new DomainError("UNAUTHORIZED", "Access token revoked: log in again");
-  return { ...session.user, via: "access_token", sessionId: claims.sessionId };
+  return {
+    id: session.user_id,
+    email: session.email,
+    role: session.role,
+    via: "access_token",
+    sessionId: claims.sessionId,
+  };
 }
 
 /** Resolves `Authorization: Bearer <jwt | API key>`; every protected procedure goes through here. */

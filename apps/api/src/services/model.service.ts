@@ -61,6 +61,16 @@ export async function createModel(
 // Names hold only these characters, so any other search can match nothing (and never reaches LIKE).
 const searchablePattern = /^[a-z0-9-]*$/;
 
+const sortColumns = { name: "m.name", updatedAt: "m.updated_at" } as const;
+
+// Same text as Date.toISOString(), so SQL rows need no per-field conversion in JavaScript.
+const isoTimestamp = (column: string) =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * The model hub's list is the API's hottest read: one keyset query on (owner, sort key, id) in plain SQL,
+ * with the version count as a correlated subquery so it never aggregates the whole versions table.
+ */
 export async function listModels(
   deps: TDeps,
   actor: TActor,
@@ -70,30 +80,41 @@ export async function listModels(
   if (search && !searchablePattern.test(search)) return { items: [], nextCursor: null };
 
   const sortField = input.sortBy;
+  const column = sortColumns[sortField];
   const direction = input.sortDir ?? (sortField === "name" ? "asc" : "desc");
-  const where: Prisma.ModelWhereInput = {
-    ...modelScope(actor),
-    ...(search ? { name: { contains: search } } : {}),
-  };
+  const params: unknown[] = [];
+  const conditions: string[] = [];
+  if (actor.role !== "admin") {
+    params.push(actor.id);
+    conditions.push(`m.owner_id = $${params.length}`);
+  }
+  if (search) {
+    params.push(`%${search}%`);
+    conditions.push(`m.name LIKE $${params.length}`);
+  }
   if (input.cursor) {
     const cursor = decodeCursor(input.cursor, sortField === "updatedAt" ? "date" : "string");
-    const op = direction === "asc" ? "gt" : "lt";
-    where.OR = [
-      { [sortField]: { [op]: cursor.value } },
-      { [sortField]: cursor.value, id: { [op]: cursor.id } },
-    ];
+    params.push(cursor.value, cursor.id);
+    const op = direction === "asc" ? ">" : "<";
+    conditions.push(`(${column}, m.id) ${op} ($${params.length - 1}, $${params.length}::uuid)`);
   }
-  const rows = await deps.db.model.findMany({
-    where,
-    select: modelSelect,
-    orderBy: [{ [sortField]: direction }, { id: direction }],
-    take: input.limit + 1,
-  });
+  params.push(input.limit + 1);
+  const order = direction === "asc" ? "ASC" : "DESC";
+  const rows = await deps.sql<TModel>(
+    `SELECT m.id, m.owner_id AS "ownerId", m.name, m.description, m.tags,
+            (SELECT count(*)::int FROM model_versions v WHERE v.model_id = m.id) AS "versionCount",
+            ${isoTimestamp("m.created_at")} AS "createdAt", ${isoTimestamp("m.updated_at")} AS "updatedAt"
+       FROM models m
+      ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""}
+      ORDER BY ${column} ${order}, m.id ${order}
+      LIMIT $${params.length}`,
+    params,
+  );
   const hasMore = rows.length > input.limit;
   const page = hasMore ? rows.slice(0, input.limit) : rows;
   const last = page.at(-1);
   return {
-    items: page.map(toModel),
+    items: page,
     nextCursor: hasMore && last ? encodeCursor(last[sortField], last.id) : null,
   };
 }

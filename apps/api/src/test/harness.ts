@@ -47,7 +47,12 @@ export async function createHarness(
 ): Promise<THarness> {
   const database = await createTestDatabase(kind);
   const config = testConfig(configOverrides);
-  const deps = createDeps({ db: database.prisma, config, log: pino({ level: "silent" }) });
+  const deps = createDeps({
+    db: database.prisma,
+    sql: database.sql,
+    config,
+    log: pino({ level: "silent" }),
+  });
   // A fresh context per call, as over HTTP, so a revoked token is seen on the very next call.
   const caller = (credential?: string, request: Partial<TRequestInfo> = {}) =>
     createCaller(() =>

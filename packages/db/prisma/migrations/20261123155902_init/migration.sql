@@ -150,10 +150,10 @@ CREATE INDEX "login_attempts_email_created_at_idx" ON "login_attempts"("email", 
 CREATE INDEX "login_attempts_ip_created_at_idx" ON "login_attempts"("ip", "created_at");
 
 -- CreateIndex
-CREATE INDEX "models_owner_id_updated_at_id_idx" ON "models"("owner_id", "updated_at" DESC, "id");
+CREATE INDEX "models_owner_id_updated_at_id_idx" ON "models"("owner_id", "updated_at", "id");
 
 -- CreateIndex
-CREATE INDEX "models_updated_at_id_idx" ON "models"("updated_at" DESC, "id");
+CREATE INDEX "models_updated_at_id_idx" ON "models"("updated_at", "id");
 
 -- CreateIndex
 CREATE INDEX "models_name_id_idx" ON "models"("name", "id");
@@ -162,13 +162,13 @@ CREATE INDEX "models_name_id_idx" ON "models"("name", "id");
 CREATE UNIQUE INDEX "models_owner_id_name_key" ON "models"("owner_id", "name");
 
 -- CreateIndex
-CREATE INDEX "model_versions_model_id_created_at_id_idx" ON "model_versions"("model_id", "created_at" DESC, "id");
+CREATE INDEX "model_versions_model_id_created_at_id_idx" ON "model_versions"("model_id", "created_at", "id");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "model_versions_model_id_tag_key" ON "model_versions"("model_id", "tag");
 
 -- CreateIndex
-CREATE INDEX "deployments_owner_id_updated_at_id_idx" ON "deployments"("owner_id", "updated_at" DESC, "id");
+CREATE INDEX "deployments_owner_id_updated_at_id_idx" ON "deployments"("owner_id", "updated_at", "id");
 
 -- CreateIndex
 CREATE INDEX "deployments_model_id_status_idx" ON "deployments"("model_id", "status");
