@@ -279,6 +279,16 @@ export class JsonScanner {
           else if (this.leafLevel !== level) this.isRagged = true;
           // a number beside an array at the same level, e.g. [[], 5]
           if (this.dims.length > level + 1) this.isRagged = true;
+          const end = this.scanPlainNumber();
+          if (end !== 0) {
+            // plain decimal directly followed by ',' or ']': the common case, no whitespace scan
+            count++;
+            this.pos = end + 1;
+            if (buf[end] === C.RBracket) break;
+            const next = buf[this.pos];
+            if (next === C.Space || next === C.Lf || next === C.Cr || next === C.Tab) this.skipWs();
+            continue;
+          }
           this.pushNumber(this.parseNumber());
         } else {
           return false;
@@ -300,6 +310,49 @@ export class JsonScanner {
     if (known === undefined) this.dims[level] = count;
     else if (known !== count) this.isRagged = true;
     return true;
+  }
+
+  /**
+   * Parses `-?digits(.digits)?` with at most 15 significant digits that is directly followed by
+   * ',' or ']', pushes it and returns the separator's position; returns 0 for anything else
+   * (the general parser then handles it).
+   */
+  private scanPlainNumber(): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    let c = buf[pos]!;
+    let isNegative = false;
+    if (c === C.Minus) {
+      isNegative = true;
+      c = buf[++pos]!;
+    }
+    if (c < C.Zero || c > C.Nine) return 0;
+    let mantissa = 0;
+    let significant = 0;
+    let exponent = 0;
+    if (c === C.Zero) {
+      c = buf[++pos]!;
+    } else {
+      do {
+        mantissa = mantissa * 10 + (c - C.Zero);
+        significant++;
+        c = buf[++pos]!;
+      } while (c >= C.Zero && c <= C.Nine);
+    }
+    if (c === C.Dot) {
+      c = buf[++pos]!;
+      if (!(c >= C.Zero && c <= C.Nine)) return 0;
+      do {
+        if (mantissa !== 0 || c !== C.Zero) significant++;
+        mantissa = mantissa * 10 + (c - C.Zero);
+        exponent--;
+        c = buf[++pos]!;
+      } while (c >= C.Zero && c <= C.Nine);
+    }
+    if ((c !== C.Comma && c !== C.RBracket) || significant > 15 || exponent < -22) return 0;
+    const magnitude = exponent < 0 ? mantissa / POW10[-exponent]! : mantissa;
+    this.pushNumber(isNegative ? -magnitude : magnitude);
+    return pos;
   }
 
   private pushNumber(value: number): void {
