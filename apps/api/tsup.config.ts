@@ -1,7 +1,13 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/server.ts", "src/cli/seed.ts"],
+  entry: {
+    server: "src/server.ts",
+    "cli/seed": "src/cli/seed.ts",
+    "cli/set-role": "src/cli/set-role.ts",
+    // The migration job of a production image runs the same migrator as `pnpm db:migrate`.
+    "cli/migrate": "../../packages/db/src/cli/migrate.ts",
+  },
   format: ["esm"],
   platform: "node",
   target: "node20",

@@ -123,8 +123,13 @@ function readOrCreateSecret(homeDir: string): string {
   return secret;
 }
 
+/** An empty variable (as compose files often set) means "use the default", not "invalid". */
+function dropEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
+}
+
 export function readApiConfig(env: NodeJS.ProcessEnv = process.env): TApiConfig {
-  const parsed = ZEnv.safeParse(env);
+  const parsed = ZEnv.safeParse(dropEmpty(env));
   if (!parsed.success) throw new ConfigError(formatConfigError(parsed.error));
   const e = parsed.data;
   if (e.NODE_ENV === "production" && !e.AUTH_SECRET) {

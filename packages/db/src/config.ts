@@ -14,7 +14,10 @@ const ZDbCliConfig = z.object({
 export type TDbCliConfig = { databaseUrl: string | undefined; pgliteDir: string };
 
 export function readDbCliConfig(env: NodeJS.ProcessEnv = process.env): TDbCliConfig {
-  const parsed = ZDbCliConfig.safeParse(env);
+  // An empty variable means "use the default", as in the API's config.
+  const parsed = ZDbCliConfig.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== "")),
+  );
   if (!parsed.success) throw new Error(formatConfigError(parsed.error));
   const home = path.resolve(parsed.data.KUBESERVE_HOME ?? findDefaultHomeDir());
   return { databaseUrl: parsed.data.DATABASE_URL, pgliteDir: path.join(home, "pgdata") };
