@@ -4,7 +4,7 @@ import { ConfigError, readApiConfig, type TApiConfig } from "./config";
 import { createDeps } from "./deps";
 import { waitForDependency } from "./lib/wait";
 import { createLogger } from "./logger";
-import { pruneLoginAttempts } from "./services/login-limit.service";
+import { pruneAuthRecords } from "./services/login-limit.service";
 
 async function openConfiguredDatabase(config: TApiConfig, log: ReturnType<typeof createLogger>) {
   const { url, pgliteDir, poolSize, waitSeconds } = config.database;
@@ -51,8 +51,8 @@ async function main(): Promise<void> {
   );
 
   const pruneTimer = setInterval(() => {
-    pruneLoginAttempts(deps).catch((error: unknown) =>
-      log.warn({ err: error }, "pruning login attempts failed"),
+    pruneAuthRecords(deps).catch((error: unknown) =>
+      log.warn({ err: error }, "pruning auth records failed"),
     );
   }, 3_600_000);
   pruneTimer.unref();

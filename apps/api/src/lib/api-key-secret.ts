@@ -24,6 +24,11 @@ export function hashApiKey(key: string): string {
   return createHash("sha256").update(key).digest("hex");
 }
 
+/** Tells API keys from JWTs; a malformed key is still a key, and is rejected as one. */
 export function isApiKeyShaped(value: string): boolean {
   return value.startsWith("ks_");
+}
+
+export function isWellFormedApiKey(value: string): boolean {
+  return apiKeyPattern.test(value);
 }

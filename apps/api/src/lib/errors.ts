@@ -10,7 +10,7 @@ export type TDomainErrorCode =
   | "PRECONDITION_FAILED"
   | "TOO_MANY_REQUESTS";
 
-/** The one error type services throw; mapped once to tRPC and HTTP below. */
+/** The one error type services throw; `toTRPCError` maps it once (tRPC then picks the HTTP status). */
 export class DomainError extends Error {
   override name = "DomainError";
   constructor(
@@ -21,16 +21,6 @@ export class DomainError extends Error {
     super(message);
   }
 }
-
-export const httpStatusByCode: Record<TDomainErrorCode, number> = {
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  PRECONDITION_FAILED: 412,
-  TOO_MANY_REQUESTS: 429,
-};
 
 /** Database races the services did not pre-check (two concurrent creates) still become clear errors. */
 function fromPrismaError(error: Prisma.PrismaClientKnownRequestError): DomainError | undefined {

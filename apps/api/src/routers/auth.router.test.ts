@@ -1,6 +1,7 @@
 import { testDatabaseKinds } from "@kubeserve/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenSigner } from "../lib/tokens";
+import { pruneAuthRecords } from "../services/login-limit.service";
 import { createHarness, failureOf, type THarness } from "../test/harness";
 
 describe.each(testDatabaseKinds)("auth router on %s", (kind) => {
@@ -223,5 +224,34 @@ describe.each(testDatabaseKinds)("auth router on %s", (kind) => {
       expect((await failureOf(h.caller(second.accessToken).auth.me())).code).toBe("UNAUTHORIZED");
       expect((await other.api.auth.me()).user.id).toBe(other.userId);
     });
+  });
+});
+
+describe("pruning auth records", () => {
+  it("drops day-old login attempts and long-expired sessions, keeping live ones", async () => {
+    const h = await createHarness("postgres");
+    try {
+      const user = await h.signUp("prune");
+      const old = new Date(Date.now() - 2 * 86_400_000);
+      await h.deps.db.loginAttempt.createMany({
+        data: [
+          { email: user.email, ip: "10.9.0.1", isSuccess: false, createdAt: old },
+          { email: user.email, ip: "10.9.0.1", isSuccess: false },
+        ],
+      });
+      await h.deps.db.session.create({
+        data: {
+          id: "00000000-0000-4000-8000-000000000001",
+          userId: user.userId,
+          expiresAt: old,
+          createdAt: old,
+        },
+      });
+      expect(await pruneAuthRecords(h.deps)).toEqual({ attempts: 1, sessions: 1 });
+      expect(await h.deps.db.loginAttempt.count()).toBe(1);
+      expect((await user.api.auth.me()).user.id).toBe(user.userId);
+    } finally {
+      await h.destroy();
+    }
   });
 });

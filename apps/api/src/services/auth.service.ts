@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { TDeps } from "../deps";
-import { hashApiKey, isApiKeyShaped } from "../lib/api-key-secret";
+import { hashApiKey, isApiKeyShaped, isWellFormedApiKey } from "../lib/api-key-secret";
 import { DomainError } from "../lib/errors";
 import { hashPassword, verifyAgainstDummy, verifyPassword } from "../lib/passwords";
 import type { TLoginInput, TMe, TRegisterInput, TSessionResult, TUser } from "../schemas/auth";
@@ -146,6 +146,7 @@ type TKeyAuthRow = {
 
 // Authentication runs on every request, so it is one indexed SQL read rather than an ORM round trip.
 async function authenticateApiKey(deps: TDeps, key: string): Promise<TActor> {
+  if (!isWellFormedApiKey(key)) throw new DomainError("UNAUTHORIZED", "Invalid API key");
   const [row] = await deps.sql<TKeyAuthRow>(
     `SELECT k.id, k.expires_at, k.revoked_at, k.last_used_at, u.id AS user_id, u.email, u.role
        FROM api_keys k JOIN users u ON u.id = k.user_id

@@ -52,11 +52,16 @@ export async function recordLoginAttempt(
   await deps.db.loginAttempt.create({ data: { email, ip, isSuccess }, select: { id: true } });
 }
 
-/** Drops attempts older than a day; the server runs it hourly so the table stays small. */
-export async function pruneLoginAttempts(deps: TDeps): Promise<number> {
-  const cutoff = new Date(
-    Date.now() - Math.max(86_400, deps.config.auth.loginWindowSeconds) * 1000,
-  );
-  const result = await deps.db.loginAttempt.deleteMany({ where: { createdAt: { lt: cutoff } } });
-  return result.count;
+/** Drops attempts older than a day and sessions expired for a day; the server runs it hourly. */
+export async function pruneAuthRecords(
+  deps: TDeps,
+): Promise<{ attempts: number; sessions: number }> {
+  const windowMs = Math.max(86_400, deps.config.auth.loginWindowSeconds) * 1000;
+  const attempts = await deps.db.loginAttempt.deleteMany({
+    where: { createdAt: { lt: new Date(Date.now() - windowMs) } },
+  });
+  const sessions = await deps.db.session.deleteMany({
+    where: { expiresAt: { lt: new Date(Date.now() - 86_400_000) } },
+  });
+  return { attempts: attempts.count, sessions: sessions.count };
 }
