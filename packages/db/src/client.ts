@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
@@ -54,6 +55,23 @@ async function settleMigrations(target: TMigrationTarget, mode: TDatabaseOptions
   return [];
 }
 
+/**
+ * Hot statements are prepared once per connection under a name derived from their text, so PostgreSQL
+ * skips parsing and planning on every request. Callers pass values only as parameters, so the set of
+ * texts, and of names, stays small.
+ */
+function createPreparedSql(pool: pg.Pool): TSql {
+  const names = new Map<string, string>();
+  return async <TRow>(text: string, params?: unknown[]) => {
+    let name = names.get(text);
+    if (!name) {
+      name = `ks_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`;
+      names.set(text, name);
+    }
+    return (await pool.query<TRow & pg.QueryResultRow>({ name, text, values: params })).rows;
+  };
+}
+
 async function openPostgres(url: string, options: TDatabaseOptions): Promise<TDatabase> {
   const appliedMigrations = await settleMigrations({ kind: "postgres", url }, options.migrations);
   const pool = new pg.Pool({
@@ -65,7 +83,7 @@ async function openPostgres(url: string, options: TDatabaseOptions): Promise<TDa
   return {
     kind: "postgres",
     prisma,
-    sql: async (text, params) => (await pool.query(text, params)).rows,
+    sql: createPreparedSql(pool),
     appliedMigrations,
     ping: async () => {
       await pool.query("SELECT 1");
