@@ -135,6 +135,8 @@ describe("bad input is a clear 4xx and the server keeps serving", () => {
         resolve(res.statusCode ?? 0);
       });
       req.on("error", reject);
+      // The server answers 413 and closes while we are still uploading: a reset of our write is expected.
+      req.on("socket", (socket) => socket.on("error", () => undefined));
       req.setHeader("content-type", "application/json");
       req.setHeader("content-length", big.length);
       req.end(big);
@@ -152,6 +154,7 @@ describe("bad input is a clear 4xx and the server keeps serving", () => {
           resolve(res.statusCode ?? 0);
         });
         req.on("error", reject);
+        req.on("socket", (socket) => socket.on("error", () => undefined));
         for (let i = 0; i < 4; i++) req.write(Buffer.alloc(2048, 0x20));
         req.end();
       });
