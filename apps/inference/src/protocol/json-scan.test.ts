@@ -118,6 +118,32 @@ describe("JsonScanner", () => {
     expect(scanner.readNumbers(ref)).toEqual(values.map(Number));
   });
 
+  it("reads plain decimals around the exact-double limit exactly like JSON.parse", () => {
+    // The fast path takes any digits whose mantissa stays below 2^53; these sit on both sides.
+    const scanner = new JsonScanner();
+    let seed = 7;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const digits = (n: number) =>
+      Array.from({ length: n }, () => Math.floor(random() * 10)).join("");
+    const values = [
+      "9007199254740991",
+      "9007199254740993",
+      "0.9007199254740993",
+      "900719925474.0993",
+      "0.000000000000000000001",
+      "0.0000000000000000000001234",
+      "-0.037032798",
+      ...Array.from({ length: 3000 }, () => {
+        const whole = digits(1 + Math.floor(random() * 9)).replace(/^0+(?=\d)/, "");
+        const fraction = digits(Math.floor(random() * 19));
+        return `${random() < 0.5 ? "-" : ""}${whole}${fraction ? `.${fraction}` : ""}`;
+      }),
+    ];
+    const ref = scanner.parse(Buffer.from(`[${values.join(",")}]`)) as NumericRef;
+    const read = scanner.readNumbers(ref);
+    values.forEach((text, i) => expect([text, read[i]]).toEqual([text, Number(text)]));
+  });
+
   it("flags ragged arrays and non-finite tokens", () => {
     const scanner = new JsonScanner();
     expect((scanner.parse(Buffer.from("[[1,2],[3]]")) as NumericRef).isRagged).toBe(true);

@@ -32,6 +32,7 @@ export type TJsonObject = { [key: string]: TJsonValue };
 const MAX_DEPTH = 64;
 const EMPTY = Buffer.alloc(0);
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+const MAX_EXACT = Number.MAX_SAFE_INTEGER;
 
 const enum C {
   Tab = 9,
@@ -75,6 +76,8 @@ export class JsonScanner {
   private isIntegral = true;
   private min = Infinity;
   private max = -Infinity;
+  /** set by scanPlainRun when its run ended with ']' */
+  private isRunClosed = false;
 
   /** Parses all of buf (pass a subarray for a JSON header followed by binary data). */
   parse(buf: Buffer): TJsonValue {
@@ -279,12 +282,11 @@ export class JsonScanner {
           else if (this.leafLevel !== level) this.isRagged = true;
           // a number beside an array at the same level, e.g. [[], 5]
           if (this.dims.length > level + 1) this.isRagged = true;
-          const end = this.scanPlainNumber();
-          if (end !== 0) {
-            // plain decimal directly followed by ',' or ']': the common case, no whitespace scan
-            count++;
-            this.pos = end + 1;
-            if (buf[end] === C.RBracket) break;
+          const taken = this.scanPlainRun();
+          if (taken !== 0) {
+            // a run of plain decimals directly followed by ',' or ']': the common case
+            count += taken;
+            if (this.isRunClosed) break;
             const next = buf[this.pos];
             if (next === C.Space || next === C.Lf || next === C.Cr || next === C.Tab) this.skipWs();
             continue;
@@ -313,46 +315,86 @@ export class JsonScanner {
   }
 
   /**
-   * Parses `-?digits(.digits)?` with at most 15 significant digits that is directly followed by
-   * ',' or ']', pushes it and returns the separator's position; returns 0 for anything else
-   * (the general parser then handles it).
+   * Takes a run of `-?digits(.digits)?` numbers (at most 15 significant digits), each directly
+   * followed by ',' or ']', into the value buffer; stops before the first element it cannot take
+   * (the general parser then handles it) or after ']' (then isRunClosed is set). Returns how many
+   * it took. All state lives in locals for the loop: this is where a request body's time goes.
    */
-  private scanPlainNumber(): number {
+  private scanPlainRun(): number {
     const buf = this.buf;
     let pos = this.pos;
-    let c = buf[pos]!;
-    let isNegative = false;
-    if (c === C.Minus) {
-      isNegative = true;
-      c = buf[++pos]!;
+    let values = this.values;
+    let used = this.used;
+    let min = this.min;
+    let max = this.max;
+    let isIntegral = this.isIntegral;
+    let taken = 0;
+    this.isRunClosed = false;
+    for (;;) {
+      const start = pos;
+      let c = buf[pos];
+      let isNegative = false;
+      if (c === C.Minus) {
+        isNegative = true;
+        c = buf[++pos];
+      }
+      if (c === undefined || c < C.Zero || c > C.Nine) {
+        pos = start;
+        break;
+      }
+      let mantissa = 0;
+      let exponent = 0;
+      if (c === C.Zero) {
+        c = buf[++pos];
+      } else {
+        do {
+          mantissa = mantissa * 10 + (c - C.Zero);
+          c = buf[++pos];
+        } while (c !== undefined && c >= C.Zero && c <= C.Nine);
+      }
+      if (c === C.Dot) {
+        c = buf[++pos];
+        if (c === undefined || c < C.Zero || c > C.Nine) {
+          pos = start;
+          break;
+        }
+        do {
+          mantissa = mantissa * 10 + (c - C.Zero);
+          exponent--;
+          c = buf[++pos];
+        } while (c !== undefined && c >= C.Zero && c <= C.Nine);
+      }
+      // Below 2^53 every step of the mantissa was exact (once above, it stays above).
+      if ((c !== C.Comma && c !== C.RBracket) || mantissa > MAX_EXACT || exponent < -22) {
+        pos = start;
+        break;
+      }
+      // Exact mantissa and exact power of ten: one IEEE division rounds correctly.
+      const magnitude = exponent < 0 ? mantissa / POW10[-exponent]! : mantissa;
+      const value = isNegative ? -magnitude : magnitude;
+      if (used === values.length) {
+        const grown = new Float64Array(values.length * 2);
+        grown.set(values);
+        values = grown;
+        this.values = grown;
+      }
+      values[used++] = value;
+      if (value < min) min = value;
+      if (value > max) max = value;
+      if (isIntegral && Math.floor(value) !== value) isIntegral = false;
+      taken++;
+      pos++;
+      if (c === C.RBracket) {
+        this.isRunClosed = true;
+        break;
+      }
     }
-    if (c < C.Zero || c > C.Nine) return 0;
-    let mantissa = 0;
-    let significant = 0;
-    let exponent = 0;
-    if (c === C.Zero) {
-      c = buf[++pos]!;
-    } else {
-      do {
-        mantissa = mantissa * 10 + (c - C.Zero);
-        significant++;
-        c = buf[++pos]!;
-      } while (c >= C.Zero && c <= C.Nine);
-    }
-    if (c === C.Dot) {
-      c = buf[++pos]!;
-      if (!(c >= C.Zero && c <= C.Nine)) return 0;
-      do {
-        if (mantissa !== 0 || c !== C.Zero) significant++;
-        mantissa = mantissa * 10 + (c - C.Zero);
-        exponent--;
-        c = buf[++pos]!;
-      } while (c >= C.Zero && c <= C.Nine);
-    }
-    if ((c !== C.Comma && c !== C.RBracket) || significant > 15 || exponent < -22) return 0;
-    const magnitude = exponent < 0 ? mantissa / POW10[-exponent]! : mantissa;
-    this.pushNumber(isNegative ? -magnitude : magnitude);
-    return pos;
+    this.pos = pos;
+    this.used = used;
+    this.min = min;
+    this.max = max;
+    this.isIntegral = isIntegral;
+    return taken;
   }
 
   private pushNumber(value: number): void {
