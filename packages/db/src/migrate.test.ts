@@ -12,8 +12,8 @@ const adminUrl = readTestDatabaseUrl();
 const dbName = `ks_test_migrate_${randomBytes(4).toString("hex")}`;
 const dbUrl = Object.assign(new URL(adminUrl), { pathname: `/${dbName}` }).toString();
 
-async function admin(sql: string) {
-  const client = new pg.Client({ connectionString: adminUrl });
+async function runSql(url: string, sql: string) {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return await client.query(sql);
@@ -22,15 +22,8 @@ async function admin(sql: string) {
   }
 }
 
-async function query(sql: string) {
-  const client = new pg.Client({ connectionString: dbUrl });
-  await client.connect();
-  try {
-    return await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string) => runSql(adminUrl, sql);
+const query = (sql: string) => runSql(dbUrl, sql);
 
 describe("migrations on PostgreSQL", () => {
   beforeAll(() => admin(`CREATE DATABASE "${dbName}"`));

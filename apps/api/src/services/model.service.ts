@@ -11,7 +11,7 @@ import type {
   TUpdateModelInput,
 } from "../schemas/model";
 import type { TActor } from "./auth.service";
-import { liveDeploymentStatuses } from "./deployment-status";
+import { clearDeploymentsBeforeDelete } from "./deployment-status";
 
 export const modelSelect = {
   id: true,
@@ -158,20 +158,14 @@ export async function updateModel(
 export async function deleteModel(deps: TDeps, actor: TActor, id: string): Promise<void> {
   const model = await findModel(deps, actor, { id });
   await deps.db.$transaction(async (tx) => {
-    const live = await tx.deployment.findMany({
-      where: { modelId: model.id, status: { in: liveDeploymentStatuses } },
-      select: { name: true },
-      orderBy: { name: "asc" },
-    });
-    if (live.length > 0) {
-      throw new DomainError(
-        "CONFLICT",
-        `Model '${model.name}' has ${live.length} live deployment(s) (${live.map((d) => d.name).join(", ")}): ` +
-          "stop them before deleting the model",
-      );
-    }
-    // Stopped and failed deployments are history of this model and go with it.
-    await tx.deployment.deleteMany({ where: { modelId: model.id } });
+    await clearDeploymentsBeforeDelete(
+      tx,
+      { modelId: model.id },
+      {
+        label: `Model '${model.name}'`,
+        noun: "model",
+      },
+    );
     await tx.model.delete({ where: { id: model.id }, select: { id: true } });
   });
 }

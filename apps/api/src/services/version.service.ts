@@ -12,7 +12,7 @@ import type {
   TVersion,
 } from "../schemas/version";
 import type { TActor } from "./auth.service";
-import { liveDeploymentStatuses } from "./deployment-status";
+import { clearDeploymentsBeforeDelete } from "./deployment-status";
 import { findModel, modelScope } from "./model.service";
 
 const versionSelect = {
@@ -174,19 +174,14 @@ export async function updateVersion(
 export async function deleteVersion(deps: TDeps, actor: TActor, id: string): Promise<void> {
   const version = await findVersion(deps, actor, { id });
   await deps.db.$transaction(async (tx) => {
-    const live = await tx.deployment.findMany({
-      where: { versionId: version.id, status: { in: liveDeploymentStatuses } },
-      select: { name: true },
-      orderBy: { name: "asc" },
-    });
-    if (live.length > 0) {
-      throw new DomainError(
-        "CONFLICT",
-        `Version '${version.tag}' has ${live.length} live deployment(s) (${live.map((d) => d.name).join(", ")}): ` +
-          "stop them before deleting the version",
-      );
-    }
-    await tx.deployment.deleteMany({ where: { versionId: version.id } });
+    await clearDeploymentsBeforeDelete(
+      tx,
+      { versionId: version.id },
+      {
+        label: `Version '${version.tag}'`,
+        noun: "version",
+      },
+    );
     await tx.modelVersion.delete({ where: { id: version.id }, select: { id: true } });
   });
 }
