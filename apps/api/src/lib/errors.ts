@@ -24,7 +24,8 @@ export class DomainError extends Error {
 
 /** Database races the services did not pre-check (two concurrent creates) still become clear errors. */
 function fromPrismaError(error: Prisma.PrismaClientKnownRequestError): DomainError | undefined {
-  if (error.code === "P2002") return new DomainError("CONFLICT", "It already exists (created concurrently)");
+  if (error.code === "P2002")
+    return new DomainError("CONFLICT", "It already exists (created concurrently)");
   if (error.code === "P2025") return new DomainError("NOT_FOUND", "Not found");
   if (error.code === "P2003") return new DomainError("CONFLICT", "Still in use by another record");
   return undefined;
