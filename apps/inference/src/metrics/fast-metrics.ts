@@ -95,8 +95,8 @@ abstract class FastMetric<TChild extends { labels: TLabels }> implements TCustom
   }
 }
 
-export class FastCounter extends FastMetric<CounterChild> {
-  readonly type = "counter" as const;
+/** Counters and gauges keep one value per label set; only their Prometheus type differs. */
+abstract class FastValueMetric extends FastMetric<CounterChild> {
   protected create(labels: TLabels): CounterChild {
     return new CounterChild(labels);
   }
@@ -105,14 +105,12 @@ export class FastCounter extends FastMetric<CounterChild> {
   }
 }
 
-export class FastGauge extends FastMetric<CounterChild> {
+export class FastCounter extends FastValueMetric {
+  readonly type = "counter" as const;
+}
+
+export class FastGauge extends FastValueMetric {
   readonly type = "gauge" as const;
-  protected create(labels: TLabels): CounterChild {
-    return new CounterChild(labels);
-  }
-  protected render(child: CounterChild): TMetricValue[] {
-    return [{ value: child.value, labels: child.labels }];
-  }
 }
 
 export class FastHistogram extends FastMetric<HistogramChild> {

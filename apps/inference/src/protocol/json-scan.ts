@@ -114,6 +114,22 @@ export class JsonScanner {
     this.pos = pos;
   }
 
+  /** After a member: consumes ',' (returns false) or the closing bracket (returns true). */
+  private readSeparator(closer: C.RBrace | C.RBracket): boolean {
+    this.skipWs();
+    const c = this.buf[this.pos];
+    if (c === C.Comma) {
+      this.pos++;
+      this.skipWs();
+      return false;
+    }
+    if (c === closer) {
+      this.pos++;
+      return true;
+    }
+    this.fail(`expected ',' or '${closer === C.RBrace ? "}" : "]"}'`);
+  }
+
   private parseValue(depth: number): TJsonValue {
     if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH}`);
     if (this.pos >= this.end) this.fail("unexpected end of input");
@@ -151,16 +167,7 @@ export class JsonScanner {
       this.pos++;
       this.skipWs();
       obj[key] = this.parseValue(depth + 1);
-      this.skipWs();
-      const c = this.buf[this.pos];
-      this.pos++;
-      if (c === C.Comma) {
-        this.skipWs();
-        continue;
-      }
-      if (c === C.RBrace) return obj;
-      this.pos--;
-      this.fail("expected ',' or '}'");
+      if (this.readSeparator(C.RBrace)) return obj;
     }
   }
 
@@ -221,16 +228,7 @@ export class JsonScanner {
     }
     for (;;) {
       out.push(this.parseValue(depth + 1));
-      this.skipWs();
-      const c = this.buf[this.pos];
-      this.pos++;
-      if (c === C.Comma) {
-        this.skipWs();
-        continue;
-      }
-      if (c === C.RBracket) return out;
-      this.pos--;
-      this.fail("expected ',' or ']'");
+      if (this.readSeparator(C.RBracket)) return out;
     }
   }
 
