@@ -4,7 +4,7 @@
 // Every way of being stopped stops everything: a signal to this process or to whatever launched it
 // (npx, pnpm, a supervisor), even SIGKILL of either; a clean stop exits 0, a failed start exits non-zero.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -43,8 +43,16 @@ const env = {
   API_INTERNAL_URL: config.apiInternalUrl,
 };
 
-// Runs pnpm the same way this script was started (npx pnpm, corepack or a global pnpm).
-const pnpm = env.npm_execpath?.includes("pnpm") ? [process.execPath, env.npm_execpath] : ["pnpm"];
+// Runs pnpm the same way this script was started (npx pnpm, corepack or a global pnpm); started as plain
+// `node scripts/start.mjs` without pnpm installed, the pinned pnpm through npx.
+function findPnpm() {
+  if (env.npm_execpath?.includes("pnpm")) return [process.execPath, env.npm_execpath];
+  const dirs = (env.PATH ?? "").split(path.delimiter).filter(Boolean);
+  if (dirs.some((dir) => existsSync(path.join(dir, "pnpm")))) return ["pnpm"];
+  const { packageManager } = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
+  return ["npx", "-y", packageManager];
+}
+const pnpm = findPnpm();
 
 // Losing the terminal or the reading end of a pipe must not crash us before the children are stopped.
 process.stdout.on("error", () => {});
@@ -191,7 +199,6 @@ await runStep(
     "--filter=@kubeserve/web",
     "--filter=@kubeserve/inference",
     "--output-logs=errors-only",
-    "--ui=stream",
   ],
 );
 

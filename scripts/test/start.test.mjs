@@ -252,6 +252,25 @@ describe("pnpm start", { concurrency: 1 }, () => {
     assert.match(run.output, /the start command \(pid \d+\) is gone/);
   });
 
+  it("a signal during the build stops the build's processes too", async () => {
+    // A forced rebuild keeps turbo, tsup and next build busy long enough to be caught mid-way.
+    const run = await launch("during-build", { env: { TURBO_FORCE: "true" } });
+    const deadline = Date.now() + 60_000;
+    let building = [];
+    while (building.length === 0) {
+      if (run.child.exitCode !== null || Date.now() > deadline) fail(run, "the build never ran");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      building = findTree(run.child.pid).filter((p) =>
+        / run build$|tsup|next build/.test(p.argv.join(" ")),
+      );
+    }
+    const processes = findTree(run.child.pid);
+    process.kill(run.child.pid, "SIGTERM");
+    assert.deepEqual(await exitOf(run), { code: 0, signal: null });
+    assert.doesNotMatch(run.output, /KubeServe is running/);
+    await assertNothingLeft(run, processes);
+  });
+
   it("a start that fails while waiting says why, exits non-zero, never prints the banner", async () => {
     // TEST-NET-2 is never assigned to this machine, so both servers fail to listen.
     const run = await launch("failed-wait", { env: { API_HOST: "198.51.100.7" } });

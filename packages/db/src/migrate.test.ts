@@ -33,7 +33,12 @@ describe("migrations on PostgreSQL", () => {
     const migrations = await readMigrations();
     expect(migrations.length).toBeGreaterThan(0);
     const status = await getMigrationStatus({ kind: "postgres", url: dbUrl });
-    expect(status).toEqual({ isEmpty: true, applied: [], pending: migrations.map((m) => m.name) });
+    expect(status).toEqual({
+      isEmpty: true,
+      applied: [],
+      pending: migrations.map((m) => m.name),
+      failed: [],
+    });
   });
 
   it("refuses to open a serving client while migrations are pending", async () => {
