@@ -252,7 +252,7 @@ describe("pnpm start", { concurrency: 1 }, () => {
     assert.match(run.output, /the start command \(pid \d+\) is gone/);
   });
 
-  it("a signal during the build stops the build's processes too", async () => {
+  it("a signal during the build stops the build's processes too", async (t) => {
     // A forced rebuild keeps turbo, tsup and next build busy long enough to be caught mid-way.
     const run = await launch("during-build", { env: { TURBO_FORCE: "true" } });
     const deadline = Date.now() + 60_000;
@@ -265,6 +265,9 @@ describe("pnpm start", { concurrency: 1 }, () => {
       );
     }
     const processes = findTree(run.child.pid);
+    t.diagnostic(
+      `caught mid-build: ${building.map((p) => p.argv.slice(0, 3).join(" ")).join("; ")}`,
+    );
     process.kill(run.child.pid, "SIGTERM");
     assert.deepEqual(await exitOf(run), { code: 0, signal: null });
     assert.doesNotMatch(run.output, /KubeServe is running/);
