@@ -33,7 +33,12 @@ describe("migrations on PostgreSQL", () => {
     const migrations = await readMigrations();
     expect(migrations.length).toBeGreaterThan(0);
     const status = await getMigrationStatus({ kind: "postgres", url: dbUrl });
-    expect(status).toEqual({ isEmpty: true, applied: [], pending: migrations.map((m) => m.name) });
+    expect(status).toEqual({
+      isEmpty: true,
+      applied: [],
+      pending: migrations.map((m) => m.name),
+      failed: [],
+    });
   });
 
   it("refuses to open a serving client while migrations are pending", async () => {
@@ -91,7 +96,8 @@ describe("migrations on PostgreSQL", () => {
   });
 });
 
-describe("embedded PGlite", () => {
+// A new PGlite and the wasm engine each take seconds to start on a busy machine.
+describe("embedded PGlite", { timeout: 120_000 }, () => {
   it("has committed migrations that match schema.prisma exactly", async () => {
     // Fails when someone edits the schema without `pnpm db:migrate:create` (which diffs the same way).
     const { PGlite } = await import("@electric-sql/pglite");

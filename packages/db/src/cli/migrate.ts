@@ -1,17 +1,42 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { parseArgs } from "node:util";
 import {
   applyMigrations,
   diffSchema,
   getMigrationStatus,
+  markMigrationRolledBack,
   migrationsDir,
+  readMigrations,
   type TMigrationTarget,
 } from "../migrate";
 import { readDbCliConfig } from "../config";
 
-// Usage: migrate.ts deploy [--if-empty] | status | create <name>
+const usage = `usage: migrate.ts deploy [--if-empty] [--dir DIR]
+       migrate.ts status [--dir DIR]
+       migrate.ts resolve --rolled-back NAME [--dir DIR]
+       migrate.ts create NAME`;
 
-const [command = "deploy", ...args] = process.argv.slice(2);
+function readArgs() {
+  try {
+    return parseArgs({
+      options: {
+        "if-empty": { type: "boolean", default: false },
+        dir: { type: "string" },
+        "rolled-back": { type: "string" },
+      },
+      allowPositionals: true,
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${usage}`);
+    process.exit(2);
+  }
+}
+
+const { values: options, positionals } = readArgs();
+const [command = "deploy", ...args] = positionals;
+// Another folder than the package's own, e.g. a migration job's mounted copy.
+const dir = path.resolve(options.dir ?? migrationsDir);
 
 async function openTarget(): Promise<{ target: TMigrationTarget; close: () => Promise<void> }> {
   const config = readDbCliConfig();
@@ -32,7 +57,7 @@ async function deploy(isIfEmpty: boolean): Promise<void> {
   const { target, close } = await openTarget();
   try {
     if (isIfEmpty) {
-      const status = await getMigrationStatus(target);
+      const status = await getMigrationStatus(target, dir);
       if (!status.isEmpty) {
         const note = status.pending.length
           ? `, ${status.pending.length} pending: run pnpm db:migrate`
@@ -41,7 +66,7 @@ async function deploy(isIfEmpty: boolean): Promise<void> {
         return;
       }
     }
-    const applied = await applyMigrations(target);
+    const applied = await applyMigrations(target, dir);
     console.log(
       applied.length
         ? `applied ${applied.length} migration(s) to ${describe(target)}: ${applied.join(", ")}`
@@ -55,9 +80,20 @@ async function deploy(isIfEmpty: boolean): Promise<void> {
 async function status(): Promise<void> {
   const { target, close } = await openTarget();
   try {
-    const result = await getMigrationStatus(target);
+    const result = await getMigrationStatus(target, dir);
     console.log(JSON.stringify({ database: describe(target), ...result }, null, 2));
-    if (result.pending.length) process.exitCode = 1;
+    if (result.pending.length || result.failed.length) process.exitCode = 1;
+  } finally {
+    await close();
+  }
+}
+
+async function resolve(name: string | undefined): Promise<void> {
+  if (!name) throw new Error(`resolve needs --rolled-back NAME\n${usage}`);
+  const { target, close } = await openTarget();
+  try {
+    await markMigrationRolledBack(target, name, dir);
+    console.log(`marked ${name} as rolled back on ${describe(target)}: deploy will apply it again`);
   } finally {
     await close();
   }
@@ -72,7 +108,8 @@ async function create(name: string | undefined): Promise<void> {
   const pglite = await PGlite.create("memory://");
   try {
     const target: TMigrationTarget = { kind: "pglite", pglite };
-    await applyMigrations(target);
+    // The very first migration has nothing to replay.
+    if ((await readMigrations()).length > 0) await applyMigrations(target);
     const sql = await diffSchema(target, "database");
     if (!sql.trim() || /^-- This is an empty migration\.?\s*$/.test(sql.trim())) {
       console.log("schema.prisma matches the committed migrations: nothing to create");
@@ -93,17 +130,18 @@ async function create(name: string | undefined): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (command === "deploy") return deploy(args.includes("--if-empty"));
+  if (command === "deploy") return deploy(options["if-empty"]);
   if (command === "status") return status();
+  if (command === "resolve") return resolve(options["rolled-back"]);
   if (command === "create") return create(args[0]);
-  throw new Error(`unknown command "${command}": use deploy [--if-empty], status or create <name>`);
+  throw new Error(`unknown command "${command}"\n${usage}`);
 }
 
 // The wasm engine keeps a timer alive for seconds after its work is done: exit explicitly.
 main().then(
   () => process.exit(process.exitCode ?? 0),
   (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
+    console.error(`migrate ${command}: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   },
 );
