@@ -68,5 +68,5 @@ export const ZQuantity = z
     z
       .string()
       .regex(quantityPattern, "must be a Kubernetes quantity such as 500m, 2, 512Mi or 4Gi")
-      .refine((value) => toMilli(value) >= 0, "must not be negative"),
+      .refine((value) => !isQuantity(value) || toMilli(value) >= 0, "must not be negative"),
   );

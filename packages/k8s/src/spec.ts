@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseOrThrow } from "./errors";
 import { isDnsLabel, ZDeploymentName, ZModelName, ZUuid, ZVersionTag } from "./names";
-import { toMilli, ZQuantity } from "./quantity";
+import { isQuantity, toMilli, ZQuantity } from "./quantity";
 
 // The typed input of every builder. Builders parse it again, so bad input never reaches a cluster.
 
@@ -228,7 +228,7 @@ export const ZModelDeploymentSpec = z
     for (const key of ["cpu", "memory"] as const) {
       const request = spec.resources.requests[key];
       const limit = spec.resources.limits[key];
-      if (toMilli(limit) < toMilli(request)) {
+      if (isQuantity(request) && isQuantity(limit) && toMilli(limit) < toMilli(request)) {
         ctx.addIssue({
           code: "custom",
           path: ["resources", "limits", key],
