@@ -74,7 +74,7 @@ const rfc1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const labelName = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
-type TObject = { apiVersion?: string; kind?: string; metadata?: Record<string, unknown> };
+type TObject = { apiVersion?: string; kind?: string; metadata?: object };
 
 /** The API server's checks on metadata that the OpenAPI schemas leave out. */
 export function checkMetadata(object: TObject): string[] {
@@ -132,7 +132,8 @@ export function validateManifest(object: TObject): void {
     problems.push((error as Error).message);
   }
   if (problems.length) {
-    throw new Error(`${key} ${String(object.metadata?.name)}: ${problems.join("; ")}`);
+    const name = (object.metadata as { name?: string } | undefined)?.name;
+    throw new Error(`${key} ${String(name)}: ${problems.join("; ")}`);
   }
 }
 
