@@ -58,6 +58,8 @@ export const ZPlatformSpec = z.object({
   apiServiceName: ZDnsLabel.default("kubeserve-api"),
   apiPort: ZPort.default(4000),
   apiPodLabels: ZLabelMap.default({ "app.kubernetes.io/name": "kubeserve-api" }),
+  // The service account the kubernetes driver runs as; each tenant namespace binds it the tenant role.
+  apiServiceAccount: ZDnsSubdomain.default("kubeserve-api"),
 });
 
 const ZCpuMemory = z.object({ cpu: ZQuantity, memory: ZQuantity });

@@ -7,6 +7,7 @@ import {
   buildTenantManifests,
   buildTenantNetworkPolicy,
   buildTenantResourceQuota,
+  buildTenantRoleBinding,
   MODEL_SERVER_PORT,
 } from "./tenant";
 import { ids, tenantInput } from "./testing/fixtures";
@@ -17,6 +18,7 @@ describe("tenant manifests", () => {
     const objects = buildTenantManifests(tenantInput());
     expect(objects.map((o) => o.kind)).toEqual([
       "Namespace",
+      "RoleBinding",
       "ResourceQuota",
       "LimitRange",
       "NetworkPolicy",
@@ -72,6 +74,22 @@ describe("tenant manifests", () => {
       default: { cpu: "1", memory: "1Gi" },
       max: { cpu: "2", memory: "4Gi" },
     });
+  });
+});
+
+describe("tenant RoleBinding", () => {
+  it("binds the tenant role to the API's service account in this namespace only", () => {
+    const binding = buildTenantRoleBinding(tenantInput());
+    validateManifest(binding);
+    expect(binding.metadata?.namespace).toBe(namespaceForUser(ids.user));
+    expect(binding.roleRef).toEqual({
+      apiGroup: "rbac.authorization.k8s.io",
+      kind: "ClusterRole",
+      name: "kubeserve-tenant-driver",
+    });
+    expect(binding.subjects).toEqual([
+      { kind: "ServiceAccount", name: "kubeserve-api", namespace: "kubeserve" },
+    ]);
   });
 });
 

@@ -4,8 +4,10 @@ import type { IResourceQuota } from "kubernetes-models/v1/ResourceQuota";
 import type { INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import type { INetworkPolicyEgressRule as TEgressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule";
 import type { INetworkPolicyPeer as TPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
+import type { IRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
 import { LABEL, tenantLabels } from "./labels";
 import { namespaceForUser } from "./names";
+import { TENANT_DRIVER_ROLE } from "./rbac";
 import { parseTenantSpec, type TTenantSpec, type TTenantSpecInput } from "./spec";
 
 // Per-user objects, created on a user's first Kubernetes deploy and re-applied idempotently.
@@ -14,6 +16,7 @@ export const MODEL_SERVER_PORT = 8080;
 export const TENANT_QUOTA_NAME = "kubeserve-quota";
 export const TENANT_LIMIT_RANGE_NAME = "kubeserve-limits";
 export const TENANT_NETWORK_POLICY_NAME = "kubeserve-isolation";
+export const TENANT_ROLE_BINDING_NAME = "kubeserve-driver";
 
 const namespaceKey = "kubernetes.io/metadata.name";
 
@@ -139,12 +142,44 @@ export function buildTenantNetworkPolicy(input: TTenantSpecInput): INetworkPolic
   };
 }
 
-export type TTenantManifests = [INamespace, IResourceQuota, ILimitRange, INetworkPolicy];
+/**
+ * Grants the API's service account the tenant role in this namespace only; applied right after the
+ * namespace, since every other tenant object is written with the permissions it grants.
+ */
+export function buildTenantRoleBinding(input: TTenantSpecInput): IRoleBinding {
+  const spec = parseTenantSpec(input);
+  return {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    metadata: meta(spec, TENANT_ROLE_BINDING_NAME, "driver-access"),
+    roleRef: {
+      apiGroup: "rbac.authorization.k8s.io",
+      kind: "ClusterRole",
+      name: TENANT_DRIVER_ROLE,
+    },
+    subjects: [
+      {
+        kind: "ServiceAccount",
+        name: spec.platform.apiServiceAccount,
+        namespace: spec.platform.namespace,
+      },
+    ],
+  };
+}
 
-/** In apply order: the namespace first, then what lives in it. */
+export type TTenantManifests = [
+  INamespace,
+  IRoleBinding,
+  IResourceQuota,
+  ILimitRange,
+  INetworkPolicy,
+];
+
+/** In apply order: the namespace, the driver's access to it, then what lives in it. */
 export function buildTenantManifests(input: TTenantSpecInput): TTenantManifests {
   return [
     buildTenantNamespace(input),
+    buildTenantRoleBinding(input),
     buildTenantResourceQuota(input),
     buildTenantLimitRange(input),
     buildTenantNetworkPolicy(input),
