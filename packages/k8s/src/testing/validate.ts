@@ -119,6 +119,22 @@ export function checkMetadata(object: TObject): string[] {
   return problems;
 }
 
+/**
+ * kustomize wraps long Secret values at 70 characters; the API server's base64 decoder (Go's) skips
+ * line breaks, kubernetes-models' "byte" format does not, so they are removed before checking.
+ */
+function withoutBase64LineBreaks(object: TObject): TObject {
+  const data = (object as { data?: Record<string, unknown> }).data;
+  if (object.kind !== "Secret" || !data) return object;
+  const unwrapped = Object.fromEntries(
+    Object.entries(data).map(([key, value]) => [
+      key,
+      typeof value === "string" ? value.replace(/[\r\n]/g, "") : value,
+    ]),
+  );
+  return { ...object, data: unwrapped } as TObject;
+}
+
 /** Throws with every problem found; unknown kinds throw too, so nothing is silently unchecked. */
 export function validateManifest(object: TObject): void {
   const key = `${object.apiVersion}/${object.kind}`;
@@ -127,7 +143,7 @@ export function validateManifest(object: TObject): void {
   if (!Model) throw new Error(`no schema registered for ${key}`);
   const problems = checkMetadata(object);
   try {
-    new Model(object as never).validate();
+    new Model(withoutBase64LineBreaks(object) as never).validate();
   } catch (error) {
     problems.push((error as Error).message);
   }
