@@ -46,6 +46,7 @@ export default tseslint.config(
       "**/config.ts",
       "**/*.config.{js,ts,mjs}",
       "scripts/**",
+      "deploy/scripts/**",
       ".ci/**",
       "**/bench/**",
       "**/*.test.ts",

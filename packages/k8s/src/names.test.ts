@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { isDnsLabel, ZModelName, ZVersionTag } from "./names";
+import {
+  artifactTokenSecretName,
+  deploymentResourceName,
+  isDnsLabel,
+  namespaceForUser,
+  parseRayApplicationName,
+  rayApplicationName,
+  rayRoutePrefix,
+  ZModelName,
+  ZVersionTag,
+} from "./names";
 
 describe("ZModelName", () => {
   it.each(["iris", "a", "fraud-detector-2", "x".repeat(40)])("accepts %j", (name) => {
@@ -39,5 +49,40 @@ describe("isDnsLabel", () => {
   it("applies the Kubernetes 63-character limit by default", () => {
     expect(isDnsLabel("a".repeat(63))).toBe(true);
     expect(isDnsLabel("a".repeat(64))).toBe(false);
+  });
+});
+
+describe("derived Kubernetes names", () => {
+  const userId = "0190A6F2-7C1E-7A3B-9C4D-5E6F7A8B9C0D";
+
+  it("give every user one stable DNS-safe namespace", () => {
+    const namespace = namespaceForUser(userId);
+    expect(namespace).toBe("kubeserve-u-0190a6f27c1e7a3b9c4d5e6f7a8b9c0d");
+    expect(isDnsLabel(namespace)).toBe(true);
+    expect(namespaceForUser(userId.toLowerCase())).toBe(namespace);
+    expect(namespaceForUser("0190a6f2-7c1e-7a3b-9c4d-5e6f7a8b9c0e")).not.toBe(namespace);
+  });
+
+  it("name a deployment's objects from its id, leaving room for suffixes", () => {
+    const name = deploymentResourceName(userId);
+    expect(name).toBe("kd-0190a6f27c1e7a3b9c4d5e6f7a8b9c0d");
+    expect(isDnsLabel(`${name}-token`)).toBe(true);
+    expect(artifactTokenSecretName(userId)).toBe(`${name}-token`);
+  });
+
+  it("refuse what is not a UUID, so no name can be smuggled into a namespace", () => {
+    for (const bad of ["", "kube-system", "../x", "0190a6f2-7c1e-7a3b-9c4d-5e6f7a8b9c0d-x"]) {
+      expect(() => namespaceForUser(bad)).toThrow(/User id must be a UUID/);
+      expect(() => deploymentResourceName(bad)).toThrow(/Deployment id must be a UUID/);
+    }
+  });
+
+  it("recognise only KubeServe's own Ray applications", () => {
+    const id = userId.toLowerCase();
+    expect(rayApplicationName(userId)).toBe(`kubeserve-${id}`);
+    expect(rayRoutePrefix(id)).toBe(`/kubeserve/${id}`);
+    expect(parseRayApplicationName(`kubeserve-${id}`)).toBe(id);
+    expect(parseRayApplicationName("kubeserve-other")).toBeUndefined();
+    expect(parseRayApplicationName(`team-a-${id}`)).toBeUndefined();
   });
 });

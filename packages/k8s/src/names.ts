@@ -44,3 +44,54 @@ export const ZVersionTag = z
 
 export type TModelName = z.infer<typeof ZModelName>;
 export type TVersionTag = z.infer<typeof ZVersionTag>;
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export const ZUuid = z
+  .string()
+  .transform((value) => value.toLowerCase())
+  .pipe(z.string().regex(uuidPattern, "must be a UUID (8-4-4-4-12 hex digits)"));
+
+function compactUuid(id: string, what: string): string {
+  const lower = id.toLowerCase();
+  if (!uuidPattern.test(lower))
+    throw new Error(`${what} must be a UUID, got ${JSON.stringify(id)}`);
+  return lower.replaceAll("-", "");
+}
+
+/** One namespace per user: `kubeserve-u-` + the 32 hex digits of the id (44 characters, stable). */
+export function namespaceForUser(userId: string): string {
+  return `kubeserve-u-${compactUuid(userId, "User id")}`;
+}
+
+/**
+ * Every object of one deployment is named from its id, not its (renameable) name: `kd-` + 32 hex
+ * digits, a 35-character RFC 1035 label that leaves room for suffixes such as `-token`.
+ */
+export function deploymentResourceName(deploymentId: string): string {
+  return `kd-${compactUuid(deploymentId, "Deployment id")}`;
+}
+
+/** The Secret holding a deployment's artifact read token. */
+export function artifactTokenSecretName(deploymentId: string): string {
+  return `${deploymentResourceName(deploymentId)}-token`;
+}
+
+/** Ray Serve application owned by KubeServe; every other application name is someone else's. */
+export function rayApplicationName(deploymentId: string): string {
+  compactUuid(deploymentId, "Deployment id");
+  return `kubeserve-${deploymentId.toLowerCase()}`;
+}
+
+export function rayRoutePrefix(deploymentId: string): string {
+  compactUuid(deploymentId, "Deployment id");
+  return `/kubeserve/${deploymentId.toLowerCase()}`;
+}
+
+const rayApplicationPattern =
+  /^kubeserve-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/** The deployment id of a KubeServe-owned Ray application, or undefined for anyone else's. */
+export function parseRayApplicationName(name: string): string | undefined {
+  return rayApplicationPattern.exec(name)?.[1];
+}
