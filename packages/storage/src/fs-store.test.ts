@@ -1,5 +1,17 @@
 import { spawn, spawnSync } from "node:child_process";
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -35,8 +47,12 @@ describe("fs driver: keys never leave the root", () => {
   afterAll(() => rm(base, { recursive: true, force: true }));
 
   it("refuses to write through a linked folder and creates nothing outside", async () => {
-    await expect(store.put("models/u1/evil/v1/model.onnx", body("x"))).rejects.toThrow(StorageKeyError);
-    await expect(store.put("models/u1/evil/model.onnx", body("x"))).rejects.toThrow(/symbolic link/);
+    await expect(store.put("models/u1/evil/v1/model.onnx", body("x"))).rejects.toThrow(
+      StorageKeyError,
+    );
+    await expect(store.put("models/u1/evil/model.onnx", body("x"))).rejects.toThrow(
+      /symbolic link/,
+    );
     expect((await readdir(outside)).sort()).toEqual(["secret.txt"]);
   });
 
@@ -45,7 +61,9 @@ describe("fs driver: keys never leave the root", () => {
     await expect(store.get("models/u1/secret.onnx")).rejects.toThrow(/symbolic link/);
     await expect(store.stat("models/u1/secret.onnx")).rejects.toThrow(StorageKeyError);
     await expect(store.stat("models/u1/evil/secret.txt")).rejects.toThrow(StorageKeyError);
-    await expect(store.move("models/u1/evil/secret.txt", "models/u2/stolen")).rejects.toThrow(StorageKeyError);
+    await expect(store.move("models/u1/evil/secret.txt", "models/u2/stolen")).rejects.toThrow(
+      StorageKeyError,
+    );
     await expect(store.delete("models/u1/evil/secret.txt")).rejects.toThrow(StorageKeyError);
     expect(await readFile(path.join(outside, "secret.txt"), "utf8")).toBe("do not serve");
   });
@@ -109,8 +127,12 @@ describe("fs driver: a crash never leaves a half-written file at a final key", (
 
     // A real process streaming a large file into the store, killed part-way through.
     const script = path.join(path.dirname(root), "writer.mts");
-    const storeModule = pathToFileURL(fileURLToPath(new URL("./fs-store.ts", import.meta.url))).href;
-    const testingModule = pathToFileURL(fileURLToPath(new URL("./testing.ts", import.meta.url))).href;
+    const storeModule = pathToFileURL(
+      fileURLToPath(new URL("./fs-store.ts", import.meta.url)),
+    ).href;
+    const testingModule = pathToFileURL(
+      fileURLToPath(new URL("./testing.ts", import.meta.url)),
+    ).href;
     await writeFile(
       script,
       `import { createFsStore } from ${JSON.stringify(storeModule)};
@@ -124,11 +146,14 @@ console.log("finished");
 `,
     );
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-    const child = spawn(process.execPath, ["--import", tsx, script], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", tsx, script], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    for (let i = 0; i < 600 && !output.includes("halfway"); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 600 && !output.includes("halfway"); i++)
+      await new Promise((r) => setTimeout(r, 50));
     expect(output).toContain("halfway");
     child.kill("SIGKILL");
     await new Promise((resolve) => child.once("exit", resolve));

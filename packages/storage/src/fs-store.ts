@@ -161,9 +161,12 @@ export class FsArtifactStore implements TArtifactStore {
   private async mapWithRoot(error: unknown, action: string, key: string): Promise<Error> {
     const code = errorCode(error);
     if ((code === "ENOENT" || code === "ENOTDIR") && !(await this.isRootPresent())) {
-      return new StorageUnavailableError(`storage folder ${this.root} disappeared during ${action}`, {
-        cause: error,
-      });
+      return new StorageUnavailableError(
+        `storage folder ${this.root} disappeared during ${action}`,
+        {
+          cause: error,
+        },
+      );
     }
     return this.mapError(error, action, key);
   }
@@ -185,17 +188,14 @@ export class FsArtifactStore implements TArtifactStore {
         await fsyncDirectory(path.dirname(target));
         return target;
       } catch (error) {
-        if (attempt === 0 && errorCode(error) === "ENOENT" && (await this.isRootPresent())) continue;
+        if (attempt === 0 && errorCode(error) === "ENOENT" && (await this.isRootPresent()))
+          continue;
         throw error;
       }
     }
   }
 
-  async put(
-    key: string,
-    body: Readable,
-    options: TPutOptions = {},
-  ): Promise<TPutResult> {
+  async put(key: string, body: Readable, options: TPutOptions = {}): Promise<TPutResult> {
     assertValidKey(key);
     const { meter, finish, release } = meterSource(body, options);
     const tmp = path.join(this.tmpDir, `${randomUUID()}.partial`);
@@ -254,7 +254,8 @@ export class FsArtifactStore implements TArtifactStore {
     if (!file) return undefined;
     try {
       const stats = await lstat(file);
-      if (stats.isSymbolicLink()) throw new StorageKeyError(`object ${key} is a symbolic link; refused`);
+      if (stats.isSymbolicLink())
+        throw new StorageKeyError(`object ${key} is a symbolic link; refused`);
       return stats.isFile() ? toInfo(key, stats) : undefined;
     } catch (error) {
       if (errorCode(error) === "ENOENT") return undefined;

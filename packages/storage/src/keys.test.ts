@@ -9,7 +9,11 @@ import {
   isValidKey,
 } from "./keys";
 
-const parts = { userId: "3f0c6a1e-8d1b-4b7e-9a55-0d9a1c2b3e4f", modelName: "iris", versionTag: "v1" };
+const parts = {
+  userId: "3f0c6a1e-8d1b-4b7e-9a55-0d9a1c2b3e4f",
+  modelName: "iris",
+  versionTag: "v1",
+};
 
 describe("artifactKey", () => {
   it("builds models/{userId}/{modelName}/{versionTag}/{filename}", () => {
@@ -102,7 +106,12 @@ describe("assertValidKey (checked again inside every driver)", () => {
 
   it("accepts random upload ids only", () => {
     expect(assertUploadId("0123456789abcdef0123456789abcdef")).toHaveLength(32);
-    for (const bad of ["short", "../../../../etc/passwd0000", "a".repeat(129), "abc def ghi jkl mno"]) {
+    for (const bad of [
+      "short",
+      "../../../../etc/passwd0000",
+      "a".repeat(129),
+      "abc def ghi jkl mno",
+    ]) {
       expect(() => assertUploadId(bad)).toThrow(StorageKeyError);
     }
   });

@@ -23,7 +23,8 @@ function segmentProblem(segment: string): string | undefined {
   if (segment.startsWith(".")) return "has a segment starting with '.' (reserved)";
   if (segment.includes("\\")) return "contains a backslash";
   if (CONTROL.test(segment)) return "contains NUL or control characters";
-  if (byteLength(segment) > MAX_SEGMENT_BYTES) return `has a segment over ${MAX_SEGMENT_BYTES} bytes`;
+  if (byteLength(segment) > MAX_SEGMENT_BYTES)
+    return `has a segment over ${MAX_SEGMENT_BYTES} bytes`;
   if (segment !== segment.normalize("NFC")) return "is not in Unicode NFC form";
   return undefined;
 }

@@ -17,13 +17,20 @@ export class Meter extends Transform {
     const { size, maxBytes } = this.options;
     if (maxBytes !== undefined && this.bytes > maxBytes) {
       callback(
-        new StorageSizeError("too-large", `the file is larger than the limit of ${maxBytes} bytes`, maxBytes),
+        new StorageSizeError(
+          "too-large",
+          `the file is larger than the limit of ${maxBytes} bytes`,
+          maxBytes,
+        ),
       );
       return;
     }
     if (size !== undefined && this.bytes > size) {
       callback(
-        new StorageSizeError("length-mismatch", `the body is longer than the declared ${size} bytes`),
+        new StorageSizeError(
+          "length-mismatch",
+          `the body is longer than the declared ${size} bytes`,
+        ),
       );
       return;
     }

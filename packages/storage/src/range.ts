@@ -8,7 +8,10 @@ export function resolveRange(key: string, size: number, options: TGetOptions = {
   const { start: from, end: to } = options;
   for (const [name, value] of Object.entries({ start: from, end: to })) {
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-      throw new StorageRangeError(`range ${name} must be a non-negative integer, got ${value}`, size);
+      throw new StorageRangeError(
+        `range ${name} must be a non-negative integer, got ${value}`,
+        size,
+      );
     }
   }
   if (from === undefined && to === undefined) {

@@ -21,7 +21,9 @@ export function parseS3Endpoint(endpoint: string): TS3Endpoint {
   try {
     url = new URL(endpoint);
   } catch {
-    throw new StorageError(`S3 endpoint ${JSON.stringify(endpoint)} is not a URL (e.g. http://minio:9000)`);
+    throw new StorageError(
+      `S3 endpoint ${JSON.stringify(endpoint)} is not a URL (e.g. http://minio:9000)`,
+    );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new StorageError(`S3 endpoint ${endpoint} must start with http:// or https://`);
@@ -78,7 +80,10 @@ export function mapS3Error(error: unknown, where: string, action: string, key?: 
       { cause: error },
     );
   }
-  return new StorageError(`object store ${where} refused to ${action}${subject}: ${describeError(error)}`, {
-    cause: error,
-  });
+  return new StorageError(
+    `object store ${where} refused to ${action}${subject}: ${describeError(error)}`,
+    {
+      cause: error,
+    },
+  );
 }

@@ -109,7 +109,10 @@ export async function putStream(
   options: TPutOptions,
 ): Promise<{ size: number; sha256: string; etag: string }> {
   const { meter, finish, release } = meterSource(body, options);
-  const reader = new PartReader(meter[Symbol.asyncIterator]() as AsyncIterator<Buffer>, target.partSize);
+  const reader = new PartReader(
+    meter[Symbol.asyncIterator]() as AsyncIterator<Buffer>,
+    target.partSize,
+  );
   const headers: Record<string, string> = options.contentType
     ? { "Content-Type": options.contentType }
     : {};

@@ -64,13 +64,19 @@ export class S3ArtifactStore implements TArtifactStore {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new StorageUnavailableError(`object store ${this.where} did not answer within ${PING_TIMEOUT_MS} ms`)),
+        () =>
+          reject(
+            new StorageUnavailableError(
+              `object store ${this.where} did not answer within ${PING_TIMEOUT_MS} ms`,
+            ),
+          ),
         PING_TIMEOUT_MS,
       );
     });
     try {
       const isPresent = await Promise.race([this.client.bucketExists(this.bucket), timeout]);
-      if (!isPresent) throw new StorageUnavailableError(`bucket ${this.bucket} does not exist at ${this.where}`);
+      if (!isPresent)
+        throw new StorageUnavailableError(`bucket ${this.bucket} does not exist at ${this.where}`);
     } catch (error) {
       const mapped = this.fail(error, "answer");
       throw mapped instanceof StorageUnavailableError
@@ -178,7 +184,9 @@ export class S3ArtifactStore implements TArtifactStore {
   async presignGet(key: string, ttlSeconds: number): Promise<string> {
     assertValidKey(key);
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_PRESIGN_SECONDS) {
-      throw new StorageError(`presigned URL lifetime must be 1–${MAX_PRESIGN_SECONDS} seconds, got ${ttlSeconds}`);
+      throw new StorageError(
+        `presigned URL lifetime must be 1–${MAX_PRESIGN_SECONDS} seconds, got ${ttlSeconds}`,
+      );
     }
     try {
       return await this.client.presignedGetObject(this.bucket, key, ttlSeconds);

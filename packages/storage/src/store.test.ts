@@ -41,19 +41,33 @@ describe.each(["fs", "s3"] as const)("%s artifact store", (name) => {
     await store.ensureReady();
     await expect(store.ping()).resolves.toBeUndefined();
     expect(store.driver).toBe(name);
-    expect(store.describe()).toMatch(name === "fs" ? /^fs:\// : /^s3:http:\/\/127\.0\.0\.1:\d+\/kubeserve-test$/);
+    expect(store.describe()).toMatch(
+      name === "fs" ? /^fs:\// : /^s3:http:\/\/127\.0\.0\.1:\d+\/kubeserve-test$/,
+    );
   });
 
   it("puts, stats and gets an object with size and sha256 computed on the way", async () => {
     const data = Buffer.from("onnx bytes ".repeat(1000));
-    const put = await store.put("models/u1/iris/v1/model.onnx", bodyOf(data), { size: data.length });
-    expect(put).toMatchObject({ key: "models/u1/iris/v1/model.onnx", size: data.length, sha256: sha256(data) });
+    const put = await store.put("models/u1/iris/v1/model.onnx", bodyOf(data), {
+      size: data.length,
+    });
+    expect(put).toMatchObject({
+      key: "models/u1/iris/v1/model.onnx",
+      size: data.length,
+      sha256: sha256(data),
+    });
     const info = await store.stat("models/u1/iris/v1/model.onnx");
     expect(info).toMatchObject({ size: data.length, etag: put.etag });
     expect(info!.lastModified.getTime()).toBeGreaterThan(Date.now() - 60_000);
     expect(await store.exists("models/u1/iris/v1/model.onnx")).toBe(true);
     const got = await store.get("models/u1/iris/v1/model.onnx");
-    expect(got).toMatchObject({ size: data.length, start: 0, end: data.length - 1, contentLength: data.length, etag: put.etag });
+    expect(got).toMatchObject({
+      size: data.length,
+      start: 0,
+      end: data.length - 1,
+      contentLength: data.length,
+      etag: put.etag,
+    });
     expect((await readAll(got.body)).equals(data)).toBe(true);
   });
 
@@ -70,8 +84,14 @@ describe.each(["fs", "s3"] as const)("%s artifact store", (name) => {
     const clamped = await read(8, 100);
     expect(clamped.text).toBe("89");
     expect(clamped.got).toMatchObject({ start: 8, end: 9, contentLength: 2, size: 10 });
-    for (const [start, end] of [[10, 12], [5, 4], [-1, 3]] as const) {
-      const error = await store.get("models/u1/iris/v1/range.bin", { start, end }).catch((e: unknown) => e);
+    for (const [start, end] of [
+      [10, 12],
+      [5, 4],
+      [-1, 3],
+    ] as const) {
+      const error = await store
+        .get("models/u1/iris/v1/range.bin", { start, end })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StorageRangeError);
       expect((error as StorageRangeError).size).toBe(10);
     }
@@ -84,7 +104,9 @@ describe.each(["fs", "s3"] as const)("%s artifact store", (name) => {
     const got = await store.get("models/u1/iris/v1/empty.bin");
     expect(got.contentLength).toBe(0);
     expect((await readAll(got.body)).length).toBe(0);
-    await expect(store.get("models/u1/iris/v1/empty.bin", { start: 0 })).rejects.toThrow(StorageRangeError);
+    await expect(store.get("models/u1/iris/v1/empty.bin", { start: 0 })).rejects.toThrow(
+      StorageRangeError,
+    );
   });
 
   it("replaces an object whole on a second put", async () => {
@@ -106,7 +128,12 @@ describe.each(["fs", "s3"] as const)("%s artifact store", (name) => {
   });
 
   it("lists by prefix as an async iterable, whole segments or partial names", async () => {
-    for (const key of ["models/u2/a/v1/m.onnx", "models/u2/a/v2/m.onnx", "models/u2/b/v1/m.onnx", "models/u3/a/v1/m.onnx"]) {
+    for (const key of [
+      "models/u2/a/v1/m.onnx",
+      "models/u2/a/v2/m.onnx",
+      "models/u2/b/v1/m.onnx",
+      "models/u3/a/v1/m.onnx",
+    ]) {
       await store.put(key, bodyOf(key));
     }
     expect(await listKeys(store, "models/u2/")).toEqual([
@@ -114,13 +141,19 @@ describe.each(["fs", "s3"] as const)("%s artifact store", (name) => {
       "models/u2/a/v2/m.onnx",
       "models/u2/b/v1/m.onnx",
     ]);
-    expect(await listKeys(store, "models/u2/a/v")).toEqual(["models/u2/a/v1/m.onnx", "models/u2/a/v2/m.onnx"]);
+    expect(await listKeys(store, "models/u2/a/v")).toEqual([
+      "models/u2/a/v1/m.onnx",
+      "models/u2/a/v2/m.onnx",
+    ]);
     expect(await listKeys(store, "models/u9/")).toEqual([]);
     expect(await listKeys(store, "")).toContain("models/u3/a/v1/m.onnx");
     const first = (await listKeys(store, "models/u3/"))[0];
     expect(first).toBe("models/u3/a/v1/m.onnx");
     for await (const info of store.list("models/u3/")) {
-      expect(info).toMatchObject({ key: "models/u3/a/v1/m.onnx", size: "models/u3/a/v1/m.onnx".length });
+      expect(info).toMatchObject({
+        key: "models/u3/a/v1/m.onnx",
+        size: "models/u3/a/v1/m.onnx".length,
+      });
     }
   });
 
@@ -129,8 +162,12 @@ describe.each(["fs", "s3"] as const)("%s artifact store", (name) => {
     await store.put("models/u4/a/v1/m.onnx", bodyOf("old"));
     await store.move("uploads/0123456789abcdef0123456789abcdef", "models/u4/a/v1/m.onnx");
     expect(await store.exists("uploads/0123456789abcdef0123456789abcdef")).toBe(false);
-    expect((await readAll((await store.get("models/u4/a/v1/m.onnx")).body)).toString()).toBe("moved bytes");
-    await expect(store.move("models/u4/a/v1/missing", "models/u4/a/v1/x")).rejects.toThrow(StorageNotFoundError);
+    expect((await readAll((await store.get("models/u4/a/v1/m.onnx")).body)).toString()).toBe(
+      "moved bytes",
+    );
+    await expect(store.move("models/u4/a/v1/missing", "models/u4/a/v1/x")).rejects.toThrow(
+      StorageNotFoundError,
+    );
   });
 
   it("presigns GET URLs on S3 only, with a bounded lifetime", async () => {
@@ -150,10 +187,23 @@ describe.each(["fs", "s3"] as const)("%s artifact store", (name) => {
     expect(expired.status).toBe(403);
     expect(await expired.text()).toMatch(/expired/i);
     await expect(store.presignGet("models/u5/a/v1/m.onnx", 0)).rejects.toThrow(/lifetime/);
-    await expect(store.presignGet("models/u5/a/v1/m.onnx", 8 * 24 * 3600)).rejects.toThrow(/lifetime/);
+    await expect(store.presignGet("models/u5/a/v1/m.onnx", 8 * 24 * 3600)).rejects.toThrow(
+      /lifetime/,
+    );
   });
 
-  const badKeys = ["../escape", "models/../../etc/passwd", "/etc/passwd", "models//x", "models/./x", ".tmp/x", "models\\x", "models/a\u0000b", "models/a\nb", ""];
+  const badKeys = [
+    "../escape",
+    "models/../../etc/passwd",
+    "/etc/passwd",
+    "models//x",
+    "models/./x",
+    ".tmp/x",
+    "models\\x",
+    "models/a\u0000b",
+    "models/a\nb",
+    "",
+  ];
 
   it.each(badKeys)("refuses key %j in every operation", async (key) => {
     const ops: [string, () => Promise<unknown>][] = [
@@ -185,10 +235,16 @@ describe.each(["fs", "s3"] as const)("%s artifact store", (name) => {
     try {
       await expect(store.ping()).rejects.toThrow(StorageUnavailableError);
       if (name === "s3") {
-        await expect(store.stat("models/u1/iris/v1/model.onnx")).rejects.toThrow(StorageUnavailableError);
-        await expect(store.get("models/u1/iris/v1/model.onnx")).rejects.toThrow(StorageUnavailableError);
+        await expect(store.stat("models/u1/iris/v1/model.onnx")).rejects.toThrow(
+          StorageUnavailableError,
+        );
+        await expect(store.get("models/u1/iris/v1/model.onnx")).rejects.toThrow(
+          StorageUnavailableError,
+        );
       }
-      await expect(store.put("models/u7/a/v1/m.onnx", bodyOf("x"))).rejects.toThrow(StorageUnavailableError);
+      await expect(store.put("models/u7/a/v1/m.onnx", bodyOf("x"))).rejects.toThrow(
+        StorageUnavailableError,
+      );
     } finally {
       await driver.recover();
     }

@@ -69,11 +69,15 @@ describe("s3rver test server with the multipart shim (checked with the AWS SDK)"
         Bucket,
         Key,
         UploadId,
-        MultipartUpload: { Parts: listed.Parts!.map(({ ETag, PartNumber }) => ({ ETag, PartNumber })) },
+        MultipartUpload: {
+          Parts: listed.Parts!.map(({ ETag, PartNumber }) => ({ ETag, PartNumber })),
+        },
       }),
     );
     // Completed uploads are gone: @tus/s3-store relies on exactly this answer.
-    await expect(client.send(new ListPartsCommand({ Bucket, Key, UploadId }))).rejects.toMatchObject({
+    await expect(
+      client.send(new ListPartsCommand({ Bucket, Key, UploadId })),
+    ).rejects.toMatchObject({
       name: "NoSuchUpload",
     });
   });
@@ -83,15 +87,25 @@ describe("s3rver test server with the multipart shim (checked with the AWS SDK)"
     const ids: string[] = [];
     for (const Key of keys) {
       const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket, Key }));
-      await client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: Buffer.from("p") }));
+      await client.send(
+        new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: Buffer.from("p") }),
+      );
       ids.push(UploadId!);
     }
     const all = await client.send(new ListMultipartUploadsCommand({ Bucket }));
-    expect(all.Uploads?.map((u) => u.Key)).toEqual(["models/u/m/v/x.onnx", "uploads/aaaa", "uploads/bbbb"]);
+    expect(all.Uploads?.map((u) => u.Key)).toEqual([
+      "models/u/m/v/x.onnx",
+      "uploads/aaaa",
+      "uploads/bbbb",
+    ]);
     expect(all.Uploads?.[0]?.Initiated?.getTime()).toBeGreaterThan(Date.now() - 60_000);
-    const prefixed = await client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: "uploads/" }));
+    const prefixed = await client.send(
+      new ListMultipartUploadsCommand({ Bucket, Prefix: "uploads/" }),
+    );
     expect(prefixed.Uploads?.map((u) => u.UploadId)).toEqual([ids[0], ids[1]]);
-    const first = await client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: "uploads/", MaxUploads: 1 }));
+    const first = await client.send(
+      new ListMultipartUploadsCommand({ Bucket, Prefix: "uploads/", MaxUploads: 1 }),
+    );
     expect(first).toMatchObject({ IsTruncated: true, NextKeyMarker: "uploads/aaaa" });
     const second = await client.send(
       new ListMultipartUploadsCommand({
@@ -106,7 +120,9 @@ describe("s3rver test server with the multipart shim (checked with the AWS SDK)"
     for (const [i, Key] of keys.entries()) {
       await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: ids[i] }));
     }
-    expect((await client.send(new ListMultipartUploadsCommand({ Bucket }))).Uploads ?? []).toEqual([]);
+    expect((await client.send(new ListMultipartUploadsCommand({ Bucket }))).Uploads ?? []).toEqual(
+      [],
+    );
     expect(await readdir(path.join(s3.directory, Bucket, "._S3rver_uploads"))).toEqual([]);
     await expect(
       client.send(new AbortMultipartUploadCommand({ Bucket, Key: keys[0], UploadId: ids[0] })),
@@ -114,7 +130,9 @@ describe("s3rver test server with the multipart shim (checked with the AWS SDK)"
   });
 
   it("answers NoSuchBucket and refuses an unknown access key", async () => {
-    await expect(client.send(new ListMultipartUploadsCommand({ Bucket: "missing" }))).rejects.toMatchObject({
+    await expect(
+      client.send(new ListMultipartUploadsCommand({ Bucket: "missing" })),
+    ).rejects.toMatchObject({
       name: "NoSuchBucket",
     });
     const stranger = new S3Client({

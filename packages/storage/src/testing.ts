@@ -32,9 +32,13 @@ export type TTestS3 = {
 type TRunning = { child: ChildProcess; port: number };
 
 async function launch(directory: string, port: number): Promise<TRunning> {
-  const child = spawn(process.execPath, ["--import", TSX, MAIN, JSON.stringify({ directory, port })], {
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", TSX, MAIN, JSON.stringify({ directory, port })],
+    {
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  );
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   const actualPort = await new Promise<number>((resolve, reject) => {
@@ -131,7 +135,11 @@ function fillPseudoRandom(buffer: Buffer, seed: number): void {
 }
 
 /** The sha256 of generatedStream(size, seed, chunkBytes), by generating it again. */
-export async function sha256OfGenerated(size: number, seed = 1, chunkBytes = 1 << 20): Promise<string> {
+export async function sha256OfGenerated(
+  size: number,
+  seed = 1,
+  chunkBytes = 1 << 20,
+): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of generatedStream(size, seed, chunkBytes)) hash.update(chunk as Buffer);
   return hash.digest("hex");

@@ -39,7 +39,9 @@ describe("UploadHashes (the running sha256 of tus uploads)", () => {
     const hashes = new UploadHashes();
     const stored = { data: "" };
     await expect(
-      hashes.write("a", 0, Readable.from([Buffer.from("x")]), () => Promise.reject(new Error("disk"))),
+      hashes.write("a", 0, Readable.from([Buffer.from("x")]), () =>
+        Promise.reject(new Error("disk")),
+      ),
     ).rejects.toThrow("disk");
     expect(hashes.take("a", 1)).toBeUndefined();
     await hashes.write("b", 0, Readable.from([Buffer.from("abc")]), writer(stored));

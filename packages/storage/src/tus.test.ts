@@ -17,10 +17,18 @@ const MiB = 1024 * 1024;
 const BIG = 300 * MiB;
 const TUS = { "Tus-Resumable": "1.0.0" };
 
-type TMounted = { url: string; datastore: TTusDataStore; finished: Map<string, TPutResult>; close: () => Promise<void> };
+type TMounted = {
+  url: string;
+  datastore: TTusDataStore;
+  finished: Map<string, TPutResult>;
+  close: () => Promise<void>;
+};
 
 /** @tus/server on a bare node:http server; finished uploads move to models/u/m/v1/<filename>. */
-async function mount(datastore: TTusDataStore, options: { isFinishing?: boolean } = {}): Promise<TMounted> {
+async function mount(
+  datastore: TTusDataStore,
+  options: { isFinishing?: boolean } = {},
+): Promise<TMounted> {
   const finished = new Map<string, TPutResult>();
   const tusServer = new Server({
     path: "/files",
@@ -29,7 +37,10 @@ async function mount(datastore: TTusDataStore, options: { isFinishing?: boolean 
     onUploadFinish: async (_req, upload) => {
       if (options.isFinishing !== false) {
         const filename = upload.metadata?.filename ?? "model.onnx";
-        finished.set(upload.id, await datastore.finishTusUpload(upload.id, `models/u/m/v1/${filename}`));
+        finished.set(
+          upload.id,
+          await datastore.finishTusUpload(upload.id, `models/u/m/v1/${filename}`),
+        );
       }
       return {};
     },
@@ -49,7 +60,10 @@ async function mount(datastore: TTusDataStore, options: { isFinishing?: boolean 
   };
 }
 
-function upload(file: string, options: tus.UploadOptions): { done: Promise<string>; handle: tus.Upload } {
+function upload(
+  file: string,
+  options: tus.UploadOptions,
+): { done: Promise<string>; handle: tus.Upload } {
   let handle!: tus.Upload;
   const done = new Promise<string>((resolve, reject) => {
     handle = new tus.Upload(createReadStream(file), {
@@ -69,7 +83,10 @@ async function headOffset(url: string): Promise<{ status: number; offset: number
 }
 
 async function createRaw(endpoint: string, length: number): Promise<string> {
-  const res = await fetch(endpoint, { method: "POST", headers: { ...TUS, "Upload-Length": String(length) } });
+  const res = await fetch(endpoint, {
+    method: "POST",
+    headers: { ...TUS, "Upload-Length": String(length) },
+  });
   expect(res.status).toBe(201);
   return new URL(res.headers.get("location")!, endpoint).href;
 }
@@ -77,7 +94,11 @@ async function createRaw(endpoint: string, length: number): Promise<string> {
 async function patchRaw(url: string, offset: number, body: Buffer): Promise<Response> {
   return fetch(url, {
     method: "PATCH",
-    headers: { ...TUS, "Upload-Offset": String(offset), "Content-Type": "application/offset+octet-stream" },
+    headers: {
+      ...TUS,
+      "Upload-Offset": String(offset),
+      "Content-Type": "application/offset+octet-stream",
+    },
     body,
   });
 }
@@ -108,19 +129,26 @@ describe.each(["fs", "s3"] as const)("%s tus uploads", (name) => {
     const keys: string[] = [];
     for await (const object of datastore.artifacts.list("uploads/")) keys.push(object.key);
     if (name === "s3") {
-      const parts = await readdir(path.join(driver.s3!.directory, "kubeserve-test", "._S3rver_uploads")).catch(() => []);
+      const parts = await readdir(
+        path.join(driver.s3!.directory, "kubeserve-test", "._S3rver_uploads"),
+      ).catch(() => []);
       keys.push(...parts.map((id) => `multipart:${id}`));
     }
     return keys;
   }
 
   it("finishes a small upload at its final key with the upload's bookkeeping gone", async () => {
-    const tusServer = await mount(createTusDataStore(driver.config, { expirationPeriodInMilliseconds: 86_400_000 }));
+    const tusServer = await mount(
+      createTusDataStore(driver.config, { expirationPeriodInMilliseconds: 86_400_000 }),
+    );
     try {
       const file = path.join(workDir, `small-${name}.onnx`);
       await pipeline(generatedStream(3 * MiB + 17, 9), createWriteStream(file));
-      const url = await upload(file, { endpoint: tusServer.url, metadata: { filename: "small.onnx" }, chunkSize: MiB })
-        .done;
+      const url = await upload(file, {
+        endpoint: tusServer.url,
+        metadata: { filename: "small.onnx" },
+        chunkSize: MiB,
+      }).done;
       const id = url.split("/").pop()!;
       expect(id).toMatch(/^[0-9a-f]{32}$/); // random, and not the storage key
       const result = tusServer.finished.get(id);
@@ -129,7 +157,9 @@ describe.each(["fs", "s3"] as const)("%s tus uploads", (name) => {
         size: 3 * MiB + 17,
         sha256: await sha256OfGenerated(3 * MiB + 17, 9),
       });
-      expect((await tusServer.datastore.artifacts.stat("models/u/m/v1/small.onnx"))?.size).toBe(3 * MiB + 17);
+      expect((await tusServer.datastore.artifacts.stat("models/u/m/v1/small.onnx"))?.size).toBe(
+        3 * MiB + 17,
+      );
       expect(await uploadsLeft(tusServer.datastore)).toEqual([]);
       expect((await headOffset(url)).status).toBe(404);
     } finally {
@@ -138,7 +168,9 @@ describe.each(["fs", "s3"] as const)("%s tus uploads", (name) => {
   });
 
   it("resumes a 300 MB upload interrupted at ~40% from the server's offset, after a restart", async () => {
-    let first = await mount(createTusDataStore(driver.config, { expirationPeriodInMilliseconds: 86_400_000 }));
+    let first = await mount(
+      createTusDataStore(driver.config, { expirationPeriodInMilliseconds: 86_400_000 }),
+    );
     let acknowledged = 0;
     const interrupted = upload(bigFile, {
       endpoint: first.url,
@@ -150,8 +182,10 @@ describe.each(["fs", "s3"] as const)("%s tus uploads", (name) => {
       },
     });
     // abort() neither resolves nor rejects the upload; wait until the server has settled.
-    for (let i = 0; i < 600 && acknowledged < 100 * MiB; i++) await new Promise((r) => setTimeout(r, 50));
-    for (let i = 0; i < 600 && !interrupted.handle.url; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 600 && acknowledged < 100 * MiB; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 600 && !interrupted.handle.url; i++)
+      await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 500));
     const url = interrupted.handle.url!;
     const before = await headOffset(url);
@@ -159,11 +193,15 @@ describe.each(["fs", "s3"] as const)("%s tus uploads", (name) => {
     expect(before.offset).toBeGreaterThanOrEqual(acknowledged);
     expect(acknowledged).toBeGreaterThanOrEqual(100 * MiB);
     expect(before.offset).toBeLessThan(0.6 * BIG);
-    console.log(`[${name}] interrupted: acknowledged ${acknowledged / MiB} MiB, server offset ${(before.offset / MiB).toFixed(1)} MiB`);
+    console.log(
+      `[${name}] interrupted: acknowledged ${acknowledged / MiB} MiB, server offset ${(before.offset / MiB).toFixed(1)} MiB`,
+    );
 
     // The API restarts: a new server and a new data store (no in-memory state survives).
     await first.close();
-    first = await mount(createTusDataStore(driver.config, { expirationPeriodInMilliseconds: 86_400_000 }));
+    first = await mount(
+      createTusDataStore(driver.config, { expirationPeriodInMilliseconds: 86_400_000 }),
+    );
     try {
       const resumedUrl = `${first.url}/${url.split("/").pop()!}`;
       expect((await headOffset(resumedUrl)).offset).toBe(before.offset);
@@ -173,13 +211,18 @@ describe.each(["fs", "s3"] as const)("%s tus uploads", (name) => {
         chunkSize: 50 * MiB,
         metadata: { filename: "big.onnx" },
         onBeforeRequest: (req) => {
-          if (req.getMethod() === "PATCH") firstPatchOffset ??= Number(req.getHeader("Upload-Offset"));
+          if (req.getMethod() === "PATCH")
+            firstPatchOffset ??= Number(req.getHeader("Upload-Offset"));
         },
       });
       await resumed.done;
       expect(firstPatchOffset).toBe(before.offset);
       const id = url.split("/").pop()!;
-      expect(first.finished.get(id)).toMatchObject({ key: "models/u/m/v1/big.onnx", size: BIG, sha256: bigSha256 });
+      expect(first.finished.get(id)).toMatchObject({
+        key: "models/u/m/v1/big.onnx",
+        size: BIG,
+        sha256: bigSha256,
+      });
       expect(await uploadsLeft(first.datastore)).toEqual([]);
     } finally {
       await first.close();
@@ -213,7 +256,9 @@ describe.each(["fs", "s3"] as const)("%s tus uploads", (name) => {
   });
 
   it("terminates an upload on DELETE, parts and all", async () => {
-    const datastore = createTusDataStore(driver.config, { expirationPeriodInMilliseconds: 86_400_000 });
+    const datastore = createTusDataStore(driver.config, {
+      expirationPeriodInMilliseconds: 86_400_000,
+    });
     const tusServer = await mount(datastore);
     try {
       const url = await createRaw(tusServer.url, 20 * MiB);
@@ -227,7 +272,9 @@ describe.each(["fs", "s3"] as const)("%s tus uploads", (name) => {
   });
 
   it("finishTusUpload refuses incomplete, unknown and malformed uploads", async () => {
-    const datastore = createTusDataStore(driver.config, { expirationPeriodInMilliseconds: 86_400_000 });
+    const datastore = createTusDataStore(driver.config, {
+      expirationPeriodInMilliseconds: 86_400_000,
+    });
     const tusServer = await mount(datastore, { isFinishing: false });
     try {
       const url = await createRaw(tusServer.url, 10);
@@ -236,18 +283,22 @@ describe.each(["fs", "s3"] as const)("%s tus uploads", (name) => {
       await expect(datastore.finishTusUpload(id, "models/u/m/v9/x.onnx")).rejects.toThrow(
         /not complete: 4 of 10 bytes/,
       );
-      await expect(datastore.finishTusUpload(createUploadId(), "models/u/m/v9/x.onnx")).rejects.toThrow(
-        StorageNotFoundError,
-      );
-      await expect(datastore.finishTusUpload("../../etc/passwd", "models/u/m/v9/x.onnx")).rejects.toThrow(
-        StorageKeyError,
-      );
+      await expect(
+        datastore.finishTusUpload(createUploadId(), "models/u/m/v9/x.onnx"),
+      ).rejects.toThrow(StorageNotFoundError);
+      await expect(
+        datastore.finishTusUpload("../../etc/passwd", "models/u/m/v9/x.onnx"),
+      ).rejects.toThrow(StorageKeyError);
       await expect(datastore.finishTusUpload(id, "../outside")).rejects.toThrow(StorageKeyError);
       expect((await patchRaw(url, 4, Buffer.from("finish"))).status).toBe(204);
       const result = await datastore.finishTusUpload(id, "models/u/m/v9/x.onnx");
       expect(result).toMatchObject({ size: 10 });
-      expect(result.sha256).toBe((await import("node:crypto")).createHash("sha256").update("halffinish").digest("hex"));
-      await expect(datastore.finishTusUpload(id, "models/u/m/v9/x.onnx")).rejects.toThrow(StorageError);
+      expect(result.sha256).toBe(
+        (await import("node:crypto")).createHash("sha256").update("halffinish").digest("hex"),
+      );
+      await expect(datastore.finishTusUpload(id, "models/u/m/v9/x.onnx")).rejects.toThrow(
+        StorageError,
+      );
     } finally {
       await tusServer.close();
     }

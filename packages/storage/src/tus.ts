@@ -29,6 +29,11 @@ export type TTusStoreOptions = {
 };
 
 /** @tus/file-store or @tus/s3-store for the same storage configuration as createArtifactStore. */
-export function createTusDataStore(config: TStorageConfig, options: TTusStoreOptions): TTusDataStore {
-  return config.driver === "fs" ? new TusFileStore(config, options) : new TusS3Store(config, options);
+export function createTusDataStore(
+  config: TStorageConfig,
+  options: TTusStoreOptions,
+): TTusDataStore {
+  return config.driver === "fs"
+    ? new TusFileStore(config, options)
+    : new TusS3Store(config, options);
 }

@@ -14,10 +14,17 @@ const authentication = require("s3rver/lib/middleware/authentication") as () => 
   typeof createMultipartShim
 >[1];
 
-const { directory, port } = JSON.parse(process.argv[2] ?? "{}") as { directory: string; port: number };
+const { directory, port } = JSON.parse(process.argv[2] ?? "{}") as {
+  directory: string;
+  port: number;
+};
 const server = new S3rver({ address: "127.0.0.1", port, silent: true, directory });
 // Just before s3rver's router (the last middleware), after its logging, XML and vhost handling.
-server.middleware.splice(server.middleware.length - 1, 0, createMultipartShim(directory, authentication()));
+server.middleware.splice(
+  server.middleware.length - 1,
+  0,
+  createMultipartShim(directory, authentication()),
+);
 const address = await server.run();
 process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
 // The parent holds our stdin; when it goes away (even by SIGKILL), so do we.

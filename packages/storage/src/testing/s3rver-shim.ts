@@ -77,7 +77,12 @@ async function readParts(dir: string): Promise<TPart[]> {
     const md5 = await readFile(path.join(dir, `${name}.md5`), "utf8").catch(() => undefined);
     if (md5 === undefined) continue;
     const info = await stat(path.join(dir, name));
-    parts.push({ number: Number(name), etag: md5.trim(), size: info.size, lastModified: info.mtime });
+    parts.push({
+      number: Number(name),
+      etag: md5.trim(),
+      size: info.size,
+      lastModified: info.mtime,
+    });
   }
   return parts.sort((a, b) => a.number - b.number);
 }
@@ -143,7 +148,13 @@ function noSuchUpload(ctx: TKoaContext, uploadId: string): void {
   );
 }
 
-async function listParts(ctx: TKoaContext, bucket: string, key: string, dir: string, uploadId: string) {
+async function listParts(
+  ctx: TKoaContext,
+  bucket: string,
+  key: string,
+  dir: string,
+  uploadId: string,
+) {
   const marker = Number(one(ctx.query["part-number-marker"]) ?? 0) || 0;
   const maxParts = Math.min(Number(one(ctx.query["max-parts"]) ?? 1000) || 1000, 1000);
   const all = (await readParts(dir)).filter((p) => p.number > marker);
