@@ -1,8 +1,11 @@
 import { createHash } from "node:crypto";
+import { truncate } from "node:fs/promises";
+import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createArtifactStore } from "./create-store";
 import {
+  StorageError,
   StorageKeyError,
   StorageNotFoundError,
   StorageRangeError,
@@ -191,6 +194,43 @@ describe.each(["fs", "s3"] as const)("%s artifact store", (name) => {
       /lifetime/,
     );
   });
+
+  it.runIf(name === "s3")(
+    "creates a missing bucket in ensureReady; ping fails until then",
+    async () => {
+      const fresh = createArtifactStore({ ...driver.config, bucket: "fresh-bucket" });
+      await expect(fresh.ping()).rejects.toThrow(/bucket fresh-bucket does not exist/);
+      await fresh.ensureReady();
+      await fresh.ping();
+    },
+  );
+
+  it.runIf(name === "s3")(
+    "refuses clearly to move an object over the 5 GiB copy limit",
+    async () => {
+      await store.put("uploads/ffffffffffffffffffffffffffffffff", bodyOf("x"));
+      // Grow s3rver's stored file in place (sparse) so the server reports 5 GiB + 1 bytes.
+      const stored = path.join(
+        driver.s3!.directory,
+        "kubeserve-test",
+        "uploads",
+        "ffffffffffffffffffffffffffffffff._S3rver_object",
+      );
+      await truncate(stored, 5 * 1024 ** 3 + 1);
+      expect((await store.stat("uploads/ffffffffffffffffffffffffffffffff"))?.size).toBe(
+        5 * 1024 ** 3 + 1,
+      );
+      const error = await store
+        .move("uploads/ffffffffffffffffffffffffffffffff", "models/u9/a/v1/m.onnx")
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as Error).message).toMatch(
+        /5368709121 bytes is over the 5 GiB limit of one S3 server-side copy/,
+      );
+      expect(await store.exists("models/u9/a/v1/m.onnx")).toBe(false);
+      await store.delete("uploads/ffffffffffffffffffffffffffffffff");
+    },
+  );
 
   const badKeys = [
     "../escape",
