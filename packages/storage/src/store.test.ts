@@ -198,7 +198,7 @@ describe.each(["fs", "s3"] as const)("%s artifact store", (name) => {
   it.runIf(name === "s3")(
     "creates a missing bucket in ensureReady; ping fails until then",
     async () => {
-      const fresh = createArtifactStore({ ...driver.config, bucket: "fresh-bucket" });
+      const fresh = createArtifactStore({ ...driver.s3!.storageConfig("fresh-bucket") });
       await expect(fresh.ping()).rejects.toThrow(/bucket fresh-bucket does not exist/);
       await fresh.ensureReady();
       await fresh.ping();

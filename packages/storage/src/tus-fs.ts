@@ -1,12 +1,27 @@
+import { mkdirSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { FileStore } from "@tus/file-store";
 import { FsArtifactStore, syncFile } from "./fs-store";
+import { describeError, StorageUnavailableError } from "./errors";
 import { UPLOADS_PREFIX } from "./keys";
 import { finishUpload, sweepLeftovers } from "./tus-common";
 import { UploadHashes } from "./tus-hash";
 import type { TFsStorageConfig, TPutResult } from "./types";
+
+/** FileStore creates its folder in a callback that throws (an uncaught crash); do it first, clearly. */
+function prepareDirectory(directory: string): string {
+  try {
+    mkdirSync(directory, { recursive: true, mode: 0o750 });
+  } catch (error) {
+    throw new StorageUnavailableError(
+      `upload folder ${directory} cannot be created: ${describeError(error)}`,
+      { cause: error },
+    );
+  }
+  return directory;
+}
 
 /**
  * @tus/file-store under `<root>/uploads/`: upload `id` is the file `uploads/<id>` with its info in
@@ -20,7 +35,7 @@ export class TusFileStore extends FileStore {
   constructor(config: TFsStorageConfig, options: { expirationPeriodInMilliseconds: number }) {
     const artifacts = new FsArtifactStore(config);
     super({
-      directory: path.join(artifacts.root, UPLOADS_PREFIX),
+      directory: prepareDirectory(path.join(artifacts.root, UPLOADS_PREFIX)),
       expirationPeriodInMilliseconds: options.expirationPeriodInMilliseconds,
     });
     this.artifacts = artifacts;
