@@ -87,7 +87,8 @@ function filesUnder(dir: string): string[] {
     .map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
 }
 
-describe("loading a model over http(s) with a bearer token", () => {
+// Generous: these start real servers and processes on a shared, often loaded machine.
+describe("loading a model over http(s) with a bearer token", { timeout: 30_000 }, () => {
   const main = artifactServer(() => otherBase);
   const other = artifactServer(() => otherBase);
   let base: string;
