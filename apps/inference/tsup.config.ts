@@ -7,4 +7,6 @@ export default defineConfig({
   target: "node20",
   clean: true,
   sourcemap: true,
+  // Workspace packages point at TypeScript sources, so they are bundled; npm dependencies stay external.
+  noExternal: [/^@kubeserve\//],
 });

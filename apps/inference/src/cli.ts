@@ -2,6 +2,7 @@
 import cluster from "node:cluster";
 import { announceReady, createClusterMetricsCollector, runClusterPrimary } from "./cluster";
 import { ConfigError, formatHelp, loadConfig, type TConfig } from "./config";
+import { runFetchCommand } from "./fetch-command";
 import { createLogger } from "./logger";
 import { startInferenceServer } from "./server";
 
@@ -41,8 +42,16 @@ async function serve(config: TConfig): Promise<void> {
   process.once("SIGINT", () => stop("SIGINT"));
 }
 
-const config = readConfig();
-if (config === "help") {
+const config = process.argv[2] === "fetch" ? undefined : readConfig();
+if (config === undefined) {
+  runFetchCommand(process.argv.slice(3)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`kubeserve-inference fetch: ${(error as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+} else if (config === "help") {
   process.stdout.write(`${formatHelp()}\n`);
 } else if (config.workers > 1 && cluster.isPrimary) {
   runClusterPrimary(config.workers, createLogger(config.logLevel, { role: "primary" }));

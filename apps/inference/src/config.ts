@@ -3,10 +3,15 @@ import { z } from "zod";
 
 // One row per setting: the environment variable, the CLI flag and how to read it.
 const SETTINGS = {
-  model: { env: "KUBESERVE_MODEL", flag: "model", help: "local .onnx path or s3://bucket/key" },
+  model: { env: "KUBESERVE_MODEL", flag: "model", help: "local .onnx, s3://bucket/key or URL" },
   name: { env: "KUBESERVE_MODEL_NAME", flag: "name", help: "model name in URLs" },
   version: { env: "KUBESERVE_MODEL_VERSION", flag: "version", help: "model version in URLs" },
   sha256: { env: "KUBESERVE_MODEL_SHA256", flag: "sha256", help: "expected SHA-256 of the file" },
+  modelToken: {
+    env: "KUBESERVE_MODEL_TOKEN",
+    flag: "model-token",
+    help: "bearer token for an http(s) model URL (prefer the env var)",
+  },
   deployment: { env: "KUBESERVE_DEPLOYMENT", flag: "deployment", help: "metrics label" },
   host: { env: "KUBESERVE_HOST", flag: "host", help: "listen address" },
   port: { env: "KUBESERVE_PORT", flag: "port", help: "listen port (0 = any free port)" },
@@ -57,7 +62,7 @@ type TSettingKey = keyof typeof SETTINGS;
 const zInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 export const ZConfig = z.object({
-  model: z.string().min(1, "a local .onnx path or an s3://bucket/key URI"),
+  model: z.string().min(1, "a local .onnx path, an s3://bucket/key URI or an http(s):// URL"),
   name: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, '_', '.', '-'")
@@ -71,6 +76,7 @@ export const ZConfig = z.object({
     .regex(/^[0-9a-fA-F]{64}$/, "64 hex digits")
     .transform((s) => s.toLowerCase())
     .optional(),
+  modelToken: z.string().min(1).optional(),
   deployment: z.string().default(""),
   host: z.string().min(1).default("0.0.0.0"),
   port: zInt(0, 65535).default(8080),
@@ -125,6 +131,7 @@ export function formatHelp(): string {
   );
   return [
     "usage: kubeserve-inference --model ./iris.onnx [--name iris] [--port 8080] [options]",
+    "       kubeserve-inference fetch --url URL --sha256 HEX --out PATH   (see fetch --help)",
     "",
     "  flag                     environment variable             meaning",
     ...rows,
@@ -160,4 +167,64 @@ export function loadConfig(
     if (value !== undefined && value !== "") input[key] = value;
   }
   return parseConfig(input as TConfigInput);
+}
+
+// `kubeserve-inference fetch` (Kubernetes init containers): the token comes from the environment
+// only, since argv is readable by every local process.
+export const ZFetchConfig = z.object({
+  url: z.url({ protocol: /^https?$/ }),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, "64 hex digits")
+    .transform((s) => s.toLowerCase()),
+  out: z.string().min(1),
+  token: z.string().min(1).optional(),
+});
+
+export type TFetchConfig = z.output<typeof ZFetchConfig>;
+
+export function formatFetchHelp(): string {
+  return [
+    "usage: kubeserve-inference fetch --url URL --sha256 HEX --out PATH",
+    "",
+    "  downloads URL to PATH (atomically) and exits 0 only when its SHA-256 matches;",
+    "  KUBESERVE_MODEL_TOKEN, when set, is sent as Authorization: Bearer <token>",
+  ].join("\n");
+}
+
+export function loadFetchConfig(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): TFetchConfig | "help" {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        url: { type: "string" },
+        sha256: { type: "string" },
+        out: { type: "string" },
+        help: { type: "boolean" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}\n\n${formatFetchHelp()}`);
+  }
+  if (values.help === true) return "help";
+  const token = env.KUBESERVE_MODEL_TOKEN;
+  const result = ZFetchConfig.safeParse({
+    url: values.url,
+    sha256: values.sha256,
+    out: values.out,
+    token: token === "" ? undefined : token,
+  });
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `--${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(
+      `invalid fetch arguments:\n  ${issues.join("\n  ")}\n\n${formatFetchHelp()}`,
+    );
+  }
+  return result.data;
 }

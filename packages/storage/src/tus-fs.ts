@@ -1,0 +1,82 @@
+import { mkdirSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { FileStore } from "@tus/file-store";
+import { FsArtifactStore, syncFile } from "./fs-store";
+import { describeError, StorageUnavailableError } from "./errors";
+import { UPLOADS_PREFIX } from "./keys";
+import { finishUpload, sweepLeftovers } from "./tus-common";
+import { UploadHashes } from "./tus-hash";
+import type { TFsStorageConfig, TPutResult } from "./types";
+
+/** FileStore creates its folder in a callback that throws (an uncaught crash); do it first, clearly. */
+function prepareDirectory(directory: string): string {
+  try {
+    mkdirSync(directory, { recursive: true, mode: 0o750 });
+  } catch (error) {
+    throw new StorageUnavailableError(
+      `upload folder ${directory} cannot be created: ${describeError(error)}`,
+      { cause: error },
+    );
+  }
+  return directory;
+}
+
+/**
+ * @tus/file-store under `<root>/uploads/`: upload `id` is the file `uploads/<id>` with its info in
+ * `uploads/<id>.json`, on the same disk as the artifacts, so finishing is a rename.
+ */
+export class TusFileStore extends FileStore {
+  readonly driver = "fs" as const;
+  readonly artifacts: FsArtifactStore;
+  private readonly hashes = new UploadHashes();
+
+  constructor(config: TFsStorageConfig, options: { expirationPeriodInMilliseconds: number }) {
+    const artifacts = new FsArtifactStore(config);
+    super({
+      directory: prepareDirectory(path.join(artifacts.root, UPLOADS_PREFIX)),
+      expirationPeriodInMilliseconds: options.expirationPeriodInMilliseconds,
+    });
+    this.artifacts = artifacts;
+  }
+
+  override async write(readable: Readable, id: string, offset: number): Promise<number> {
+    return this.hashes.write(id, offset, readable, (stream) => super.write(stream, id, offset));
+  }
+
+  override async remove(id: string): Promise<void> {
+    this.hashes.forget(id);
+    await super.remove(id);
+  }
+
+  /** Moves finished upload `uploadId` to `finalKey` (fsync + rename) and deletes its info file. */
+  async finishTusUpload(uploadId: string, finalKey: string): Promise<TPutResult> {
+    return finishUpload({
+      store: this.artifacts,
+      uploadId,
+      finalKey,
+      getUpload: () => this.getUpload(uploadId),
+      takeHash: (size) => this.hashes.take(uploadId, size),
+      // The file store never syncs what it wrote; the artifact must be on disk before it is named.
+      beforeMove: async (key) => syncFile(await this.artifacts.pathOf(key)),
+      removeBookkeeping: async () => {
+        await rm(path.join(this.directory, `${uploadId}.json`), { force: true });
+      },
+    });
+  }
+
+  /** Expired incomplete uploads (tus' rule) plus leftovers no request touched in the period. */
+  override async deleteExpired(): Promise<number> {
+    const expiration = this.getExpiration();
+    if (expiration <= 0) return 0;
+    const expired = await super.deleteExpired();
+    return expired + (await sweepLeftovers(this.artifacts, expiration));
+  }
+
+  async cleanUpExpired(): Promise<number> {
+    const removed = await this.deleteExpired();
+    this.hashes.prune(this.getExpiration());
+    return removed;
+  }
+}
