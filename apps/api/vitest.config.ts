@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["src/**/*.test.ts"],
+    // Scans every error a test sees for database and driver text (src/test/leak-guard.ts).
+    setupFiles: ["src/test/setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Each file gets its own database; two at a time keeps the 2-core CI machine responsive.

@@ -12,7 +12,7 @@ import type {
   TVersion,
 } from "../schemas/version";
 import type { TActor } from "./auth.service";
-import { clearDeploymentsBeforeDelete } from "./deployment-status";
+import { clearDeploymentsBeforeDelete } from "./delete-guard";
 import { findModel, modelScope } from "./model.service";
 
 const versionSelect = {

@@ -1,13 +1,18 @@
 import { mkdtempSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TDatabaseKind } from "@kubeserve/db";
 import { createTestDatabase, type TTestDatabase } from "@kubeserve/db/testing";
+import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
+import { buildApp } from "../app";
 import { readApiConfig, type TApiConfig } from "../config";
 import { createContextInner, type TRequestInfo } from "../context";
 import { createDeps, type TDeps } from "../deps";
+import type { TLingerOptions } from "../lib/lingering-close";
 import { createCaller } from "../routers";
+import { recordErrorText } from "./leak-guard";
 
 export type THarness = {
   kind: TDatabaseKind;
@@ -37,6 +42,8 @@ export function testConfig(overrides: Record<string, string> = {}): TApiConfig {
     KUBESERVE_HOME: mkdtempSync(path.join(tmpdir(), "ks-api-test-")),
     AUTH_SECRET: "test-secret-test-secret-test-secret-0123456789",
     LOG_LEVEL: "silent",
+    // Suites register many users from one address; the limit's own tests lower it.
+    REGISTRATION_MAX_PER_IP: "100000",
     ...overrides,
   });
 }
@@ -55,11 +62,13 @@ export async function createHarness(
   });
   // A fresh context per call, as over HTTP, so a revoked token is seen on the very next call.
   const caller = (credential?: string, request: Partial<TRequestInfo> = {}) =>
-    createCaller(() =>
-      createContextInner(deps, {
-        credential: credential ? `Bearer ${credential}` : undefined,
-        ...request,
-      }),
+    createCaller(
+      () =>
+        createContextInner(deps, {
+          credential: credential ? `Bearer ${credential}` : undefined,
+          ...request,
+        }),
+      { onError: ({ error, path }) => recordErrorText(`createCaller ${path}`, error.message) },
     );
   const signUp = async (label = "user"): Promise<TSignedUp> => {
     const email = `${label}-${process.pid}-${++counter}@example.com`;
@@ -87,4 +96,27 @@ export async function failureOf(
     return { code: e.code ?? "UNKNOWN", message: e.message };
   }
   throw new Error("expected the call to fail, but it succeeded");
+}
+
+export type THttpServer = { app: FastifyInstance; url: string; close: () => Promise<void> };
+
+/** The real HTTP app on a free port, recording every error body it sends for the leak guard. */
+export async function startHttp(
+  h: THarness,
+  options: { checkReady?: () => Promise<void>; linger?: TLingerOptions } = {},
+): Promise<THttpServer> {
+  const app = await buildApp({
+    deps: h.deps,
+    checkReady: options.checkReady ?? h.database.ping,
+    linger: options.linger,
+  });
+  app.addHook("onSend", async (req, reply, payload) => {
+    if (reply.statusCode >= 400 && (typeof payload === "string" || Buffer.isBuffer(payload))) {
+      recordErrorText(`${req.method} ${req.url}`, payload.toString());
+    }
+    return payload;
+  });
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  return { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
 }
