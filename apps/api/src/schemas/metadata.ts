@@ -59,6 +59,8 @@ export function findMetadataProblem(root: unknown): TProblem | undefined {
         bytes += 2 + Math.max(0, keys.length - 1);
         for (const key of keys) {
           if (!isStorableText(key)) return { path, message: `Metadata keys ${unstorableTextMessage}` };
+          // Assigning it sets an object's prototype in most JavaScript that would read the metadata.
+          if (key === "__proto__") return { path, message: "Metadata keys must not be __proto__" };
           if (key.length > maxKeyLength) {
             return { path, message: `Metadata keys must be at most ${maxKeyLength} characters` };
           }
@@ -83,7 +85,19 @@ export const ZMetadata = z.custom<TJsonObject>().superRefine((value, ctx) => {
 });
 
 /**
+ * What a read returns for a row stored before these limits that breaks them: a notice in place of a
+ * value too deep to even serialise, so one such row cannot break a whole list.
+ */
+export function readStoredMetadata(value: unknown): TJsonObject {
+  const problem = findMetadataProblem(value);
+  if (!problem) return value as TJsonObject;
+  return {
+    kubeserveNotice: `Stored metadata not shown: ${problem.message}. Replace it with version.update.`,
+  };
+}
+
+/**
  * Stored metadata on the way out: shape only, never a deep re-validation, so a stored row can never fail
  * output validation and break a whole list (everything stored passed ZMetadata or predates it).
  */
-export const ZStoredMetadata = z.record(z.string(), z.custom<TJsonValue>());
+export const ZStoredMetadata = z.custom<TJsonObject>(isPlainObject);
