@@ -8,7 +8,7 @@ import type { TApiConfig } from "./config";
 import { createContextInner, readCredential, readDeviceToken } from "./context";
 import type { TDeps } from "./deps";
 import { toDomainError } from "./lib/errors";
-import { registerErrorHandling } from "./lib/http-errors";
+import { registerErrorHandling, sendError } from "./lib/http-errors";
 import type { TLingerOptions } from "./lib/lingering-close";
 import { appRouter } from "./routers";
 import { isReportedError } from "./trpc";
@@ -30,7 +30,11 @@ function toTrustProxy(setting: TApiConfig["trustProxy"]) {
 }
 
 /** The API's HTTP surface: tRPC at /trpc, health probes; later the upload route and prediction gateway. */
-export async function buildApp({ deps, checkReady, linger }: TAppOptions): Promise<FastifyInstance> {
+export async function buildApp({
+  deps,
+  checkReady,
+  linger,
+}: TAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     trustProxy: toTrustProxy(deps.config.trustProxy),
@@ -97,50 +101,61 @@ export async function buildApp({ deps, checkReady, linger }: TAppOptions): Promi
     scope.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) =>
       done(null, body),
     );
-    scope.all("/trpc/:path", async (req, reply) => {
-      const raw = req.raw as IncomingMessage & { body?: unknown };
-      if (req.body !== undefined) raw.body = req.body;
-      const response = await fetchRequestHandler({
-        endpoint: "/trpc",
-        req: incomingMessageToRequest(raw, reply.raw, { maxBodySize: null }),
-        router: appRouter,
-        allowBatching: true,
-        // Each call in a batch still runs, and is limited, on its own; this caps how many one request holds.
-        maxBatchSize: deps.config.trpcMaxBatchSize,
-        createContext: () =>
-          createContextInner(deps, {
-            requestId: String(req.id),
-            ip: req.ip,
-            userAgent: req.headers["user-agent"],
-            credential: readCredential(req.headers),
-            deviceToken: readDeviceToken(req.headers),
-            isSecure: req.protocol === "https",
-          }),
-        onError({ error, path }) {
-          if (error.code === "INTERNAL_SERVER_ERROR" && !isReportedError(error)) {
-            req.log.error({ err: error.cause ?? error, path }, "tRPC request failed");
-          }
-        },
-        responseMeta({ ctx, errors }) {
-          const headers = new Headers();
-          const retryAfter = errors
-            .map((error) => toDomainError(error.cause)?.details.retryAfterSeconds)
-            .find((seconds) => seconds !== undefined);
-          if (retryAfter) headers.set("retry-after", String(retryAfter));
-          for (const cookie of ctx?.response.cookies ?? []) headers.append("set-cookie", cookie);
-          return { headers };
-        },
-      });
-      reply.code(response.status);
-      response.headers.forEach((value, key) => {
-        if (key !== "set-cookie") void reply.header(key, value);
-      });
-      const cookies = response.headers.getSetCookie();
-      if (cookies.length > 0) void reply.header("set-cookie", cookies);
-      // Buffered into one write with a Content-Length: the stock adapter streams every response in chunks,
-      // which cost more than the query itself; this API uses no streaming links.
-      return reply.send(Buffer.from(await response.arrayBuffer()));
-    });
+    scope.all<{ Params: { path: string }; Querystring: { batch?: string } }>(
+      "/trpc/:path",
+      async (req, reply) => {
+        // tRPC's maxBatchSize below refuses the same, but without saying what the limit is.
+        const calls = req.query.batch === "1" ? req.params.path.split(",").length : 1;
+        if (calls > deps.config.trpcMaxBatchSize) {
+          return sendError(req, reply, {
+            status: 400,
+            message: `A batch may hold at most ${deps.config.trpcMaxBatchSize} calls (this one has ${calls})`,
+          });
+        }
+        const raw = req.raw as IncomingMessage & { body?: unknown };
+        if (req.body !== undefined) raw.body = req.body;
+        const response = await fetchRequestHandler({
+          endpoint: "/trpc",
+          req: incomingMessageToRequest(raw, reply.raw, { maxBodySize: null }),
+          router: appRouter,
+          allowBatching: true,
+          // Each call in a batch still runs, and is limited, on its own; this caps how many one request holds.
+          maxBatchSize: deps.config.trpcMaxBatchSize,
+          createContext: () =>
+            createContextInner(deps, {
+              requestId: String(req.id),
+              ip: req.ip,
+              userAgent: req.headers["user-agent"],
+              credential: readCredential(req.headers),
+              deviceToken: readDeviceToken(req.headers),
+              isSecure: req.protocol === "https",
+            }),
+          onError({ error, path }) {
+            if (error.code === "INTERNAL_SERVER_ERROR" && !isReportedError(error)) {
+              req.log.error({ err: error.cause ?? error, path }, "tRPC request failed");
+            }
+          },
+          responseMeta({ ctx, errors }) {
+            const headers = new Headers();
+            const retryAfter = errors
+              .map((error) => toDomainError(error.cause)?.details.retryAfterSeconds)
+              .find((seconds) => seconds !== undefined);
+            if (retryAfter) headers.set("retry-after", String(retryAfter));
+            for (const cookie of ctx?.response.cookies ?? []) headers.append("set-cookie", cookie);
+            return { headers };
+          },
+        });
+        reply.code(response.status);
+        response.headers.forEach((value, key) => {
+          if (key !== "set-cookie") void reply.header(key, value);
+        });
+        const cookies = response.headers.getSetCookie();
+        if (cookies.length > 0) void reply.header("set-cookie", cookies);
+        // Buffered into one write with a Content-Length: the stock adapter streams every response in chunks,
+        // which cost more than the query itself; this API uses no streaming links.
+        return reply.send(Buffer.from(await response.arrayBuffer()));
+      },
+    );
   });
 
   return app;

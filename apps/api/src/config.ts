@@ -42,17 +42,15 @@ const trustProxyRule =
   "client forge X-Forwarded-For";
 
 // Fastify takes the same three forms: false, a hop count, or addresses (proxy-addr syntax).
-const ZTrustProxy = z
-  .string()
-  .transform((value, ctx): false | number | string[] => {
-    const trimmed = value.trim();
-    if (trimmed === "false" || trimmed === "0") return false;
-    if (/^\d+$/.test(trimmed)) return Number(trimmed);
-    const entries = trimmed.split(",").map((entry) => entry.trim());
-    if (entries.length > 0 && entries.every(isProxyAddress)) return entries;
-    ctx.addIssue({ code: "custom", message: trustProxyRule });
-    return z.NEVER;
-  });
+const ZTrustProxy = z.string().transform((value, ctx): false | number | string[] => {
+  const trimmed = value.trim();
+  if (trimmed === "false" || trimmed === "0") return false;
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const entries = trimmed.split(",").map((entry) => entry.trim());
+  if (entries.length > 0 && entries.every(isProxyAddress)) return entries;
+  ctx.addIssue({ code: "custom", message: trustProxyRule });
+  return z.NEVER;
+});
 
 const ZEnv = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),

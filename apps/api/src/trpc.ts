@@ -3,9 +3,6 @@ import { ZodError } from "zod";
 import type { TContext } from "./context";
 import { internalErrorMessage, toDomainError, toTRPCError } from "./lib/errors";
 
-// tRPC's own text for a batch over `maxBatchSize`; the formatter adds the limit to it.
-const batchTooLargeMessage = "Batch call exceeds maximum size";
-
 const t = initTRPC.context<TContext>().create({
   errorFormatter({ shape, error, ctx }) {
     const domain = toDomainError(error.cause);
@@ -15,9 +12,6 @@ const t = initTRPC.context<TContext>().create({
     let message = shape.message;
     // The last guard: whatever failed unexpectedly, its text (a database's, a library's) stays in the log.
     if (error.code === "INTERNAL_SERVER_ERROR") message = internalErrorMessage(requestId);
-    if (error.message === batchTooLargeMessage && ctx) {
-      message = `A batch may hold at most ${ctx.deps.config.trpcMaxBatchSize} calls`;
-    }
     return {
       ...shape,
       message,

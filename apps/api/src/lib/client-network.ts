@@ -18,6 +18,8 @@ export function clientNetwork(ip: string): string {
   const groups = address.includes("::")
     ? [...headGroups, ...Array<string>(8 - headGroups.length - tailLength).fill("0"), ...tailHex]
     : headGroups;
-  const prefix = groups.slice(0, 4).map((group) => (Number.parseInt(group || "0", 16) || 0).toString(16));
+  const prefix = groups
+    .slice(0, 4)
+    .map((group) => (Number.parseInt(group || "0", 16) || 0).toString(16));
   return `${prefix.join(":")}::/64`;
 }

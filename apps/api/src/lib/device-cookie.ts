@@ -19,7 +19,9 @@ export type TDeviceTokens = {
 
 export function createDeviceTokens(secret: string, ttlSeconds: number): TDeviceTokens {
   // A key of its own, so no access token can ever pass as a device token or the other way round.
-  const key = createSecretKey(createHmac("sha256", secret).update("kubeserve device cookie").digest());
+  const key = createSecretKey(
+    createHmac("sha256", secret).update("kubeserve device cookie").digest(),
+  );
   return {
     issue: (email) =>
       new SignJWT({})
@@ -61,7 +63,12 @@ export function serializeDeviceCookie(
   options: { maxAgeSeconds: number; isSecure: boolean },
 ): string {
   // Scoped to the tRPC path, out of reach of scripts, and never sent on cross-site requests.
-  const attributes = [`Max-Age=${options.maxAgeSeconds}`, "Path=/trpc", "HttpOnly", "SameSite=Strict"];
+  const attributes = [
+    `Max-Age=${options.maxAgeSeconds}`,
+    "Path=/trpc",
+    "HttpOnly",
+    "SameSite=Strict",
+  ];
   if (options.isSecure) attributes.push("Secure");
   return [`${deviceCookieName}=${token}`, ...attributes].join("; ");
 }

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from "node:http";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { httpStatusByCode, internalErrorMessage, toDomainError } from "./errors";
+import { DomainError, httpStatusByCode, internalErrorMessage, toDomainError } from "./errors";
 import { defaultLinger, lingerAfterResponse, type TLingerOptions } from "./lingering-close";
 
 // Every route outside tRPC (today the probes, later uploads and the gateway) gets these for free: one JSON
@@ -35,7 +35,8 @@ export function formatByteLimit(bytes: number): string {
 
 /** Sends `{ error }` shaped as tRPC's envelope on /trpc (so its clients read it) and plainly elsewhere. */
 export function sendError(req: FastifyRequest, reply: FastifyReply, error: TClientError) {
-  const code = keyByStatus[error.status] ?? (error.status >= 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST");
+  const code =
+    keyByStatus[error.status] ?? (error.status >= 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST");
   const requestId = String(req.id);
   const body = req.url.startsWith("/trpc")
     ? {
@@ -67,13 +68,17 @@ function describeClientError(error: FastifyError, req: FastifyRequest): TClientE
   const status = error.statusCode;
   if (typeof status !== "number" || status < 400 || status >= 500) return undefined;
   if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-    return { status, message: `Request body exceeds the limit of ${formatByteLimit(bodyLimitOf(req))}` };
+    return {
+      status,
+      message: `Request body exceeds the limit of ${formatByteLimit(bodyLimitOf(req))}`,
+    };
   }
   // Fastify's own 4xx messages and schema validation messages describe the request, nothing internal.
   if (String(error.code).startsWith("FST_") || error.validation) {
     return { status, message: error.message };
   }
-  if (error instanceof SyntaxError) return { status, message: "The request body is not valid JSON" };
+  if (error instanceof SyntaxError)
+    return { status, message: "The request body is not valid JSON" };
   return { status, message: STATUS_CODES[status] ?? "Bad request" };
 }
 
@@ -108,10 +113,17 @@ export function registerErrorHandling(
   // body over the route's limit is refused before the client sends it (curl waits for the 100).
   app.server.on("checkContinue", (req, res) => app.server.emit("request", req, res));
   app.addHook("preParsing", async (req, reply, payload) => {
+    const limit = bodyLimitOf(req);
+    // Also for routes that parse no body (and unknown paths), which Node would otherwise read to the end.
+    if (Number(req.headers["content-length"]) > limit) {
+      throw new DomainError(
+        "PAYLOAD_TOO_LARGE",
+        `Request body exceeds the limit of ${formatByteLimit(limit)}`,
+      );
+    }
     const expect = req.headers.expect;
     if (typeof expect === "string" && expect.toLowerCase() === "100-continue") {
-      const length = Number(req.headers["content-length"]);
-      if (!(length > bodyLimitOf(req))) reply.raw.writeContinue();
+      reply.raw.writeContinue();
     }
     return payload;
   });

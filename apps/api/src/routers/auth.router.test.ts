@@ -247,7 +247,11 @@ describe("pruning auth records", () => {
           createdAt: old,
         },
       });
-      expect(await pruneAuthRecords(h.deps)).toEqual({ attempts: 1, registrations: 0, sessions: 1 });
+      expect(await pruneAuthRecords(h.deps)).toEqual({
+        attempts: 1,
+        registrations: 0,
+        sessions: 1,
+      });
       expect(await h.deps.db.loginAttempt.count()).toBe(1);
       expect((await user.api.auth.me()).user.id).toBe(user.userId);
     } finally {

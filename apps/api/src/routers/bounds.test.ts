@@ -37,7 +37,7 @@ describe.each(testDatabaseKinds)("values the database cannot hold, on %s", (kind
       modelId,
       tag: "at-limits",
       framework: "onnx",
-      metadata: { wide, deep, long: "k".repeat(metadataLimits.maxKeyLength) },
+      metadata: { wide, deep, long: "k".repeat(metadataLimits.maxKeyLength) } as never,
     });
     expect((await user.api.version.get({ id: version.id })).metadata).toEqual(version.metadata);
   });
@@ -45,7 +45,11 @@ describe.each(testDatabaseKinds)("values the database cannot hold, on %s", (kind
   it.each([
     ["nested one level too deep", nested(metadataLimits.maxDepth + 1), /nested deeper than 32/],
     ["nested 100,000 levels deep", nested(100_000), /nested deeper than 32/],
-    ["arrays nested 100,000 deep", { a: JSON.parse(`${"[".repeat(100_000)}${"]".repeat(100_000)}`) as unknown }, /deeper/],
+    [
+      "arrays nested 100,000 deep",
+      { a: JSON.parse(`${"[".repeat(100_000)}${"]".repeat(100_000)}`) as unknown },
+      /deeper/,
+    ],
     [
       "an object with too many keys",
       Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`k${i}`, 0])),
@@ -60,7 +64,13 @@ describe.each(testDatabaseKinds)("values the database cannot hold, on %s", (kind
     const before = await h.deps.db.modelVersion.count();
     const id = (await firstVersionId()) ?? someId;
     for (const call of [
-      () => user.api.version.create({ modelId, tag: "bad", framework: "onnx", metadata: metadata as never }),
+      () =>
+        user.api.version.create({
+          modelId,
+          tag: "bad",
+          framework: "onnx",
+          metadata: metadata as never,
+        }),
       () => user.api.version.update({ id, metadata: metadata as never }),
     ]) {
       const failure = await failureOf(call());
@@ -78,7 +88,10 @@ describe.each(testDatabaseKinds)("values the database cannot hold, on %s", (kind
     // A row written before these limits existed (or by hand): 5,000 levels deep.
     const version = await user.api.version.create({ modelId, tag: "legacy", framework: "onnx" });
     const deep = `${'{"d":'.repeat(5_000)}1${"}".repeat(5_000)}`;
-    await h.deps.sql("UPDATE model_versions SET metadata = $1::jsonb WHERE id = $2", [deep, version.id]);
+    await h.deps.sql("UPDATE model_versions SET metadata = $1::jsonb WHERE id = $2", [
+      deep,
+      version.id,
+    ]);
     const page = await user.api.version.list({ modelId, limit: 100 });
     expect(page.items.map((v) => v.tag)).toEqual(expect.arrayContaining(["legacy", "v1", "v2"]));
     const notice = {
@@ -130,7 +143,9 @@ describe.each(testDatabaseKinds)("values the database cannot hold, on %s", (kind
   });
 
   it("accepts in-range cursors it did not issue (a cursor is only a position)", async () => {
-    const page = await user.api.model.list({ cursor: encodeCursor(new Date("9999-12-31T23:59:59.999Z"), someId) });
+    const page = await user.api.model.list({
+      cursor: encodeCursor(new Date("9999-12-31T23:59:59.999Z"), someId),
+    });
     expect(page.items.map((m) => m.id)).toContain(modelId);
     const byName = await user.api.model.list({ sortBy: "name", cursor: encodeCursor("a", someId) });
     expect(byName.items.map((m) => m.id)).toContain(modelId);
@@ -144,7 +159,10 @@ describe.each(testDatabaseKinds)("values the database cannot hold, on %s", (kind
       code: "BAD_REQUEST",
       message: "expiresAt: expiresAt must be before the year 10000",
     });
-    const latest = await user.api.apiKey.create({ name: "late", expiresAt: "9999-12-31T23:59:59Z" });
+    const latest = await user.api.apiKey.create({
+      name: "late",
+      expiresAt: "9999-12-31T23:59:59Z",
+    });
     expect(latest.apiKey.expiresAt).toBe("9999-12-31T23:59:59.000Z");
     expect((await user.api.apiKey.list()).map((k) => k.id)).toContain(latest.apiKey.id);
   });

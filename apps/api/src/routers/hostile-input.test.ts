@@ -15,14 +15,24 @@ const unstorable = [
 type TCall = (input: unknown) => Promise<unknown>;
 
 function procedureOf(api: TSignedUp["api"], path: string): TCall {
-  return path.split(".").reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], api) as TCall;
+  return path
+    .split(".")
+    .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], api) as TCall;
 }
 
 /** Every string in a sample input (and every key inside free JSON), with a way to replace it. */
 function stringSlots(value: unknown, path: string[] = [], isFreeJson = false) {
-  const slots: { path: string; normalised: string; replace: (bad: (s: string) => string) => unknown }[] =
-    [];
-  const visit = (node: unknown, at: (string | number)[], rebuild: (next: unknown) => unknown, free: boolean) => {
+  const slots: {
+    path: string;
+    normalised: string;
+    replace: (bad: (s: string) => string) => unknown;
+  }[] = [];
+  const visit = (
+    node: unknown,
+    at: (string | number)[],
+    rebuild: (next: unknown) => unknown,
+    free: boolean,
+  ) => {
     const normalised = (free ? at.slice(0, at.findIndex((k) => k === "metadata") + 1) : at)
       .map((k) => (typeof k === "number" ? "[]" : k))
       .join(".");
@@ -41,7 +51,11 @@ function stringSlots(value: unknown, path: string[] = [], isFreeJson = false) {
             path: `${[...at, key].join(".")} (key)`,
             normalised,
             replace: (bad) =>
-              rebuild(Object.fromEntries(Object.entries(node).map(([k, v]) => [k === key ? bad(k) : k, v]))),
+              rebuild(
+                Object.fromEntries(
+                  Object.entries(node).map(([k, v]) => [k === key ? bad(k) : k, v]),
+                ),
+              ),
           });
         }
       }
@@ -59,13 +73,23 @@ describe.each(testDatabaseKinds)("hostile input on %s", (kind) => {
   beforeAll(async () => {
     h = await createHarness(kind);
     user = await h.signUp("hostile");
-    const model = await user.api.model.create({ name: "iris", description: "d", tags: ["tabular"] });
-    const version = await user.api.version.create({ modelId: model.id, tag: "v1", framework: "onnx" });
+    const model = await user.api.model.create({
+      name: "iris",
+      description: "d",
+      tags: ["tabular"],
+    });
+    const version = await user.api.version.create({
+      modelId: model.id,
+      tag: "v1",
+      framework: "onnx",
+    });
     const key = await user.api.apiKey.create({ name: "k" });
     const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
     // One valid input per procedure that fills every string field the schema has.
     samples = {
-      "auth.register": [{ email: "fresh@example.com", password: "long enough pass", name: "Fresh" }],
+      "auth.register": [
+        { email: "fresh@example.com", password: "long enough pass", name: "Fresh" },
+      ],
       "auth.login": [{ email: user.email, password: "wrong password" }],
       "auth.me": [],
       "auth.logout": [],
@@ -89,7 +113,9 @@ describe.each(testDatabaseKinds)("hostile input on %s", (kind) => {
           metadata: { note: "n", nested: { list: ["x", { deep: "y" }] } },
         },
       ],
-      "version.list": [{ modelId: model.id, cursor: encodeCursor(new Date(), version.id), limit: 5 }],
+      "version.list": [
+        { modelId: model.id, cursor: encodeCursor(new Date(), version.id), limit: 5 },
+      ],
       "version.get": [{ id: version.id }, { modelId: model.id, tag: "v1" }],
       "version.update": [{ id: version.id, description: "text", metadata: { k: "v" } }],
       "version.delete": [{ id: version.id }],
@@ -101,7 +127,9 @@ describe.each(testDatabaseKinds)("hostile input on %s", (kind) => {
     for (const procedure of listProcedures()) {
       const inputs = samples[procedure.path];
       expect(inputs, `add a sample input for ${procedure.path}`).toBeDefined();
-      const covered = new Set((inputs ?? []).flatMap((input) => stringSlots(input).map((s) => s.normalised)));
+      const covered = new Set(
+        (inputs ?? []).flatMap((input) => stringSlots(input).map((s) => s.normalised)),
+      );
       for (const leaf of procedure.inputs.flatMap((schema) => findStringLeaves(schema))) {
         expect(covered, `${procedure.path}: sample misses ${leaf.path}`).toContain(leaf.path);
       }
@@ -116,9 +144,10 @@ describe.each(testDatabaseKinds)("hostile input on %s", (kind) => {
             ? [{ note: "a\u0000" }, { "k\u0000": 1 }, { note: ["\uD800"] }]
             : ["ok\u0000", "\uD800", "x\uDFFFy"];
         for (const value of bad) {
-          expect(leaf.schema.safeParse(value).success, `${procedure.path}.${leaf.path} ${JSON.stringify(value)}`).toBe(
-            false,
-          );
+          expect(
+            leaf.schema.safeParse(value).success,
+            `${procedure.path}.${leaf.path} ${JSON.stringify(value)}`,
+          ).toBe(false);
         }
       }
     }
@@ -159,8 +188,13 @@ describe.each(testDatabaseKinds)("hostile input on %s", (kind) => {
     ]) {
       expect((await failureOf(call())).code).toBe("BAD_REQUEST");
     }
-    const model = await user.api.model.create({ name: "multi", description: "line one\n\tline two\r\n" });
-    expect((await user.api.model.get({ id: model.id })).description).toBe("line one\n\tline two\r\n");
+    const model = await user.api.model.create({
+      name: "multi",
+      description: "line one\n\tline two\r\n",
+    });
+    expect((await user.api.model.get({ id: model.id })).description).toBe(
+      "line one\n\tline two\r\n",
+    );
     // Metadata is the user's own JSON: any storable text round-trips, control characters included.
     const version = await user.api.version.create({
       modelId: model.id,
@@ -170,7 +204,9 @@ describe.each(testDatabaseKinds)("hostile input on %s", (kind) => {
     });
     expect((await user.api.version.get({ id: version.id })).metadata).toEqual(version.metadata);
     // A pasted trailing newline around an email is trimmed, not refused.
-    const session = await h.caller().auth.login({ email: `${user.email}\n`, password: user.password });
+    const session = await h
+      .caller()
+      .auth.login({ email: `${user.email}\n`, password: user.password });
     expect(session.user.id).toBe(user.userId);
   });
 });

@@ -10,7 +10,16 @@ import { createHarness, type THarness, type TSignedUp } from "../test/harness";
 const text = fc.oneof(
   fc.string({ maxLength: 12 }),
   fc.string({ unit: "binary", maxLength: 8 }),
-  fc.constantFrom("\u0000", "a\uD800", "\uDFFF", "\u2028", "\uFFFF", "\uD83D\uDE00", "__proto__", ""),
+  fc.constantFrom(
+    "\u0000",
+    "a\uD800",
+    "\uDFFF",
+    "\u2028",
+    "\uFFFF",
+    "\uD83D\uDE00",
+    "__proto__",
+    "",
+  ),
 );
 const number = fc.oneof(
   fc.integer(),
@@ -33,9 +42,9 @@ const deep = fc.integer({ min: 28, max: 36 }).map((depth) => {
   for (let i = 1; i < depth; i++) value = i % 2 ? [value] : { d: value };
   return { d: value };
 });
-const wide = fc.integer({ min: 250, max: 260 }).map((keys) =>
-  Object.fromEntries(Array.from({ length: keys }, (_, i) => [`k${i}`, i])),
-);
+const wide = fc
+  .integer({ min: 250, max: 260 })
+  .map((keys) => Object.fromEntries(Array.from({ length: keys }, (_, i) => [`k${i}`, i])));
 const large = fc.integer({ min: 60, max: 70 }).map((kb) => ({ blob: "x".repeat(kb * 1024) }));
 const metadata = fc.oneof(fc.dictionary(text, json, { maxKeys: 6 }), deep, wide, large);
 
@@ -52,7 +61,10 @@ function isWithinLimits(value: unknown, depth = 1): boolean {
     entries.length <= 256 &&
     entries.every(
       ([key, item]) =>
-        isStorable(key) && key !== "__proto__" && key.length <= 128 && isWithinLimits(item, depth + 1),
+        isStorable(key) &&
+        key !== "__proto__" &&
+        key.length <= 128 &&
+        isWithinLimits(item, depth + 1),
     )
   );
 }

@@ -36,7 +36,8 @@ export function findMetadataProblem(root: unknown): TProblem | undefined {
   while (stack.length > 0) {
     const { value, path } = stack.pop() as { value: unknown; path: (string | number)[] };
     if (typeof value === "string") {
-      if (!isStorableText(value)) return { path, message: `Metadata strings ${unstorableTextMessage}` };
+      if (!isStorableText(value))
+        return { path, message: `Metadata strings ${unstorableTextMessage}` };
       bytes += byteLength(JSON.stringify(value));
     } else if (typeof value === "number") {
       if (!Number.isFinite(value)) return { path, message: "Metadata numbers must be finite" };
@@ -58,7 +59,8 @@ export function findMetadataProblem(root: unknown): TProblem | undefined {
         }
         bytes += 2 + Math.max(0, keys.length - 1);
         for (const key of keys) {
-          if (!isStorableText(key)) return { path, message: `Metadata keys ${unstorableTextMessage}` };
+          if (!isStorableText(key))
+            return { path, message: `Metadata keys ${unstorableTextMessage}` };
           // Assigning it sets an object's prototype in most JavaScript that would read the metadata.
           if (key === "__proto__") return { path, message: "Metadata keys must not be __proto__" };
           if (key.length > maxKeyLength) {
@@ -69,10 +71,17 @@ export function findMetadataProblem(root: unknown): TProblem | undefined {
         }
       }
     } else {
-      return { path, message: "Metadata values must be JSON: strings, numbers, booleans, null, arrays or objects" };
+      return {
+        path,
+        message:
+          "Metadata values must be JSON: strings, numbers, booleans, null, arrays or objects",
+      };
     }
     if (bytes > maxBytes) {
-      return { path: [], message: `Metadata must be a JSON object of at most ${maxBytes / 1024} KB` };
+      return {
+        path: [],
+        message: `Metadata must be a JSON object of at most ${maxBytes / 1024} KB`,
+      };
     }
   }
   return undefined;

@@ -103,13 +103,24 @@ export type THttpServer = { app: FastifyInstance; url: string; close: () => Prom
 /** The real HTTP app on a free port, recording every error body it sends for the leak guard. */
 export async function startHttp(
   h: THarness,
-  options: { checkReady?: () => Promise<void>; linger?: TLingerOptions } = {},
+  options: {
+    checkReady?: () => Promise<void>;
+    linger?: TLingerOptions;
+    /** Another configuration over the same database (e.g. TRUST_PROXY variants). */
+    config?: Partial<TApiConfig>;
+    /** Extra routes, as a later feature would add them, to try the shared error handling. */
+    routes?: (app: FastifyInstance) => void;
+  } = {},
 ): Promise<THttpServer> {
+  const deps = options.config
+    ? createDeps({ ...h.deps, config: { ...h.config, ...options.config } })
+    : h.deps;
   const app = await buildApp({
-    deps: h.deps,
+    deps,
     checkReady: options.checkReady ?? h.database.ping,
     linger: options.linger,
   });
+  options.routes?.(app);
   app.addHook("onSend", async (req, reply, payload) => {
     if (reply.statusCode >= 400 && (typeof payload === "string" || Buffer.isBuffer(payload))) {
       recordErrorText(`${req.method} ${req.url}`, payload.toString());

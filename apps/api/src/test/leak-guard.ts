@@ -32,7 +32,9 @@ export function recordedErrorCount(): number {
   return recorded.length;
 }
 
-export function findLeaks(entries: readonly TRecorded[] = recorded): (TRecorded & { pattern: string })[] {
+export function findLeaks(
+  entries: readonly TRecorded[] = recorded,
+): (TRecorded & { pattern: string })[] {
   return entries.flatMap((entry) =>
     leakPatterns
       .filter((pattern) => pattern.test(entry.text))
