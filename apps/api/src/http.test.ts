@@ -55,8 +55,7 @@ function rawUpload(
         sent += chunk.length;
         if (!socket.write(frame)) return void socket.once("drain", pump);
       }
-      if (!socket.destroyed && !options.endless)
-        socket.end(options.chunked ? "0\r\n\r\n" : "");
+      if (!socket.destroyed && !options.endless) socket.end(options.chunked ? "0\r\n\r\n" : "");
     };
     pump();
   });
