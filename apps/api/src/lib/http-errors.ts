@@ -27,7 +27,7 @@ const keyByStatus: Record<number, TErrorKey> = {
 
 type TClientError = { status: number; message: string; retryAfterSeconds?: number | undefined };
 
-export function formatByteLimit(bytes: number): string {
+function formatByteLimit(bytes: number): string {
   const mib = bytes / 1_048_576;
   const human = Number.isInteger(mib) ? `${mib} MiB` : `${Math.round(bytes / 1024)} KiB`;
   return `${bytes} bytes (${human})`;

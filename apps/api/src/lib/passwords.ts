@@ -1,8 +1,8 @@
 import { hash, verify } from "@node-rs/argon2";
 import { ZText } from "../schemas/text";
 
-export const minPasswordLength = 10;
-export const maxPasswordLength = 128;
+const minPasswordLength = 10;
+const maxPasswordLength = 128;
 
 const passwordRule = `Password must be ${minPasswordLength}–${maxPasswordLength} characters long`;
 

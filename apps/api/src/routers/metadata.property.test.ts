@@ -50,6 +50,7 @@ const metadata = fc.oneof(fc.dictionary(text, json, { maxKeys: 6 }), deep, wide,
 
 /** The documented limits, read independently of the implementation (recursion is fine at these sizes). */
 function isWithinLimits(value: unknown, depth = 1): boolean {
+  // eslint-disable-next-line no-control-regex -- NUL is exactly what is looked for
   const isStorable = (s: string) => !/[\u0000\uD800-\uDFFF]/u.test(s);
   if (typeof value === "string") return isStorable(value);
   if (typeof value === "number") return Number.isFinite(value);

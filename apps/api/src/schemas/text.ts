@@ -5,11 +5,13 @@ import { z } from "zod";
 // so both are refused for every field; one-line fields also refuse control characters, which only
 // garble lists and logs, and multi-line fields allow tab and line breaks among them.
 
+/* eslint-disable no-control-regex -- finding control characters is what these patterns are for */
 // With the `u` flag a surrogate pair is one code point, so this class matches only unpaired halves.
 const unstorablePattern = /[\u0000\uD800-\uDFFF]/u;
 // C0 and C1 controls, DEL, Unicode line/paragraph separators and bidirectional overrides (spoofing).
 const lineControlPattern = /[\u0000-\u001F\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
 const multilineControlPattern = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/u;
+/* eslint-enable no-control-regex */
 
 export const unstorableTextMessage =
   "must not contain NUL characters or unpaired surrogates (text the database cannot store)";

@@ -22,7 +22,7 @@ export type TClientInfo = {
   deviceToken?: string | undefined;
 };
 
-export const userSelect = {
+const userSelect = {
   id: true,
   email: true,
   name: true,
@@ -38,7 +38,7 @@ type TUserRow = {
   createdAt: Date;
 };
 
-export function toUser(row: TUserRow): TUser {
+function toUser(row: TUserRow): TUser {
   return { ...row, createdAt: row.createdAt.toISOString() };
 }
 

@@ -13,7 +13,7 @@ import type {
 import type { TActor } from "./auth.service";
 import { clearDeploymentsBeforeDelete } from "./delete-guard";
 
-export const modelSelect = {
+const modelSelect = {
   id: true,
   ownerId: true,
   name: true,
