@@ -102,6 +102,11 @@ describe("API over HTTP (PostgreSQL)", () => {
     expect(me.user.email).toBe("batch@example.com");
     expect(models.items).toHaveLength(1);
     expect(keys).toEqual([]);
+    // More calls than the server's batch limit (20) are split, never refused.
+    const afterFirst = httpRequests;
+    const many = await Promise.all(Array.from({ length: 25 }, () => api.model.list.query({})));
+    expect(many.every((page) => page.items.length === 1)).toBe(true);
+    expect(httpRequests - afterFirst).toBe(2);
   });
 
   it("maps domain errors to HTTP codes, with Retry-After on rate limits", async () => {

@@ -88,7 +88,9 @@ describe("API process", () => {
       const url = Object.assign(new URL(adminUrl), { pathname: `/${name}` }).toString();
       const run = runServer({ KUBESERVE_HOME: makeHome(), DATABASE_URL: url });
       expect(await run.exited).toBe(1);
-      expect(run.output()).toMatch(/pending migration\(s\) \(\d+_init\)\. Run `pnpm db:migrate`/);
+      expect(run.output()).toMatch(
+        /pending migration\(s\) \(\d+_init, .*\)\. Run `pnpm db:migrate`/,
+      );
     } finally {
       await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await admin.end();

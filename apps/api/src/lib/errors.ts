@@ -46,7 +46,7 @@ const notStorable = () =>
 // Messages here are our own words: the database's text names tables, columns and values, and stays in the log.
 
 /** Prisma's codes (also those its driver adapters report) for races and limits the services did not pre-check. */
-function fromPrismaCode(code: string): DomainError | undefined {
+function fromPrismaError({ code }: { code: string }): DomainError | undefined {
   switch (code) {
     case "P2002":
       return new DomainError("CONFLICT", "It already exists (created concurrently)");
@@ -74,13 +74,13 @@ function fromPrismaCode(code: string): DomainError | undefined {
 
 /** SQLSTATEs from the plain-SQL path (node-postgres and PGlite errors carry them in `code`). */
 function fromSqlState(code: string): DomainError | undefined {
-  if (code === "23505") return fromPrismaCode("P2002");
-  if (code === "23503") return fromPrismaCode("P2003");
+  if (code === "23505") return fromPrismaError({ code: "P2002" });
+  if (code === "23503") return fromPrismaError({ code: "P2003" });
   // Class 22 is "data exception": a value the column type cannot hold.
   if (code.startsWith("22")) return notStorable();
-  if (code === "40001" || code === "40P01") return fromPrismaCode("P2034");
+  if (code === "40001" || code === "40P01") return fromPrismaError({ code: "P2034" });
   if (code === "53300" || code.startsWith("57P") || code.startsWith("08")) {
-    return fromPrismaCode("P1001");
+    return fromPrismaError({ code: "P1001" });
   }
   return undefined;
 }
@@ -94,12 +94,12 @@ function errorCode(error: unknown): string | undefined {
 
 export function toDomainError(error: unknown): DomainError | undefined {
   if (error instanceof DomainError) return error;
-  if (error instanceof Prisma.PrismaClientKnownRequestError) return fromPrismaCode(error.code);
+  if (error instanceof Prisma.PrismaClientKnownRequestError) return fromPrismaError(error);
   const code = errorCode(error);
   if (code && /^[0-9A-Z]{5}$/.test(code) && "severity" in (error as object)) {
     return fromSqlState(code);
   }
-  if (code && unreachableCodes.has(code)) return fromPrismaCode("P1001");
+  if (code && unreachableCodes.has(code)) return fromPrismaError({ code: "P1001" });
   return undefined;
 }
 

@@ -53,67 +53,58 @@ describe.each(testDatabaseKinds)("login limiter under concurrency on %s", (kind)
   });
 
   it("refuses registrations past the per-network limit, counting an IPv6 /64 as one client", async () => {
-    const limited = await createHarness(kind, { REGISTRATION_MAX_PER_IP: "3" });
-    try {
-      const register = (ip: string, i: number) =>
-        limited.caller(undefined, { ip }).auth.register({
-          email: `r${i}-${ip.replace(/\W/g, "")}@example.com`,
-          password: "long enough pass",
-        });
-      // 20 at once from one address: exactly 3 get through.
-      const burst = await Promise.allSettled(
-        Array.from({ length: 20 }, (_, i) => register("10.9.9.9", i)),
-      );
-      expect(burst.filter((r) => r.status === "fulfilled")).toHaveLength(3);
-      const refused = await failureOf(register("10.9.9.9", 99));
-      expect(refused.code).toBe("TOO_MANY_REQUESTS");
-      expect(refused.message).toMatch(
-        /Too many registrations from this address: try again in \d+ s/,
-      );
-      // Rotating through one /64 is one client; another /64 is another.
-      for (const [i, ip] of [
-        "2001:db8:5:6::1",
-        "2001:db8:5:6::2",
-        "2001:db8:5:6:ffff::3",
-      ].entries()) {
-        await register(ip, i);
-      }
-      expect((await failureOf(register("2001:db8:5:6:1234::4", 4))).code).toBe("TOO_MANY_REQUESTS");
-      expect((await register("2001:db8:5:7::1", 5)).user.email).toMatch(/^r5-/);
-      // Even a refused duplicate counts, so probing which emails exist is throttled too.
-      expect(await limited.deps.db.registrationAttempt.count({ where: { ip: "10.9.9.9" } })).toBe(
-        3,
-      );
-    } finally {
-      await limited.destroy();
+    const limited = h.callerWith({ REGISTRATION_MAX_PER_IP: "3" });
+    const register = (ip: string, i: number) =>
+      limited(undefined, { ip }).auth.register({
+        email: `r${i}-${ip.replace(/\W/g, "")}@example.com`,
+        password: "long enough pass",
+      });
+    // 20 at once from one address: exactly 3 get through.
+    const burst = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => register("10.9.9.9", i)),
+    );
+    expect(burst.filter((r) => r.status === "fulfilled")).toHaveLength(3);
+    const refused = await failureOf(register("10.9.9.9", 99));
+    expect(refused.code).toBe("TOO_MANY_REQUESTS");
+    expect(refused.message).toMatch(/Too many registrations from this address: try again in \d+ s/);
+    // Rotating through one /64 is one client; another /64 is another.
+    for (const [i, ip] of [
+      "2001:db8:5:6::1",
+      "2001:db8:5:6::2",
+      "2001:db8:5:6:ffff::3",
+    ].entries()) {
+      await register(ip, i);
     }
+    expect((await failureOf(register("2001:db8:5:6:1234::4", 4))).code).toBe("TOO_MANY_REQUESTS");
+    expect((await register("2001:db8:5:7::1", 5)).user.email).toMatch(/^r5-/);
+    // Even a refused duplicate counts, so probing which emails exist is throttled too.
+    expect(await h.deps.db.registrationAttempt.count({ where: { ip: "10.9.9.9" } })).toBe(3);
   });
 
   it("counts failed logins from one IPv6 /64 together", async () => {
-    const perIp = await createHarness(kind, { LOGIN_MAX_FAILURES_PER_IP: "4" });
-    try {
-      for (let i = 0; i < 4; i++) {
-        await failureOf(
-          perIp
-            .caller(undefined, { ip: `2001:db8:aa:bb::${i + 1}` })
-            .auth.login({ email: `nobody${i}@example.com`, password: "guess-guess" }),
-        );
-      }
-      const failure = await failureOf(
-        perIp
-          .caller(undefined, { ip: "2001:db8:aa:bb:9::9" })
-          .auth.login({ email: "other@example.com", password: "guess-guess" }),
+    const perIp = h.callerWith({ LOGIN_MAX_FAILURES_PER_IP: "4" });
+    for (let i = 0; i < 4; i++) {
+      await failureOf(
+        perIp(undefined, { ip: `2001:db8:aa:bb::${i + 1}` }).auth.login({
+          email: `nobody${i}@example.com`,
+          password: "guess-guess",
+        }),
       );
-      expect(failure.message).toMatch(/from this address/);
-      const elsewhere = await failureOf(
-        perIp
-          .caller(undefined, { ip: "2001:db8:aa:bc::1" })
-          .auth.login({ email: "other@example.com", password: "guess-guess" }),
-      );
-      expect(elsewhere.code).toBe("UNAUTHORIZED");
-    } finally {
-      await perIp.destroy();
     }
+    const failure = await failureOf(
+      perIp(undefined, { ip: "2001:db8:aa:bb:9::9" }).auth.login({
+        email: "other@example.com",
+        password: "guess-guess",
+      }),
+    );
+    expect(failure.message).toMatch(/from this address/);
+    const elsewhere = await failureOf(
+      perIp(undefined, { ip: "2001:db8:aa:bc::1" }).auth.login({
+        email: "other@example.com",
+        password: "guess-guess",
+      }),
+    );
+    expect(elsewhere.code).toBe("UNAUTHORIZED");
   });
 });
 

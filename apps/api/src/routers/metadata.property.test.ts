@@ -125,5 +125,5 @@ describe.each(testDatabaseKinds)("version metadata round trip on %s", (kind) => 
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     expect(listed).toBe(accepted);
-  });
+  }, 180_000);
 });

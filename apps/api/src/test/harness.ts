@@ -21,6 +21,10 @@ export type THarness = {
   config: TApiConfig;
   /** A caller as an anonymous client, or with `Authorization: Bearer <credential>`. */
   caller: (credential?: string, request?: Partial<TRequestInfo>) => ReturnType<typeof createCaller>;
+  /** A caller for the same database under other settings, as another API configuration would be. */
+  callerWith: (
+    overrides: Record<string, string>,
+  ) => (credential?: string, request?: Partial<TRequestInfo>) => ReturnType<typeof createCaller>;
   /** Registers a fresh user and returns its token and an authenticated caller. */
   signUp: (label?: string) => Promise<TSignedUp>;
   destroy: () => Promise<void>;
@@ -61,14 +65,26 @@ export async function createHarness(
     log: pino({ level: "silent" }),
   });
   // A fresh context per call, as over HTTP, so a revoked token is seen on the very next call.
-  const caller = (credential?: string, request: Partial<TRequestInfo> = {}) =>
-    createCaller(
-      () =>
-        createContextInner(deps, {
-          credential: credential ? `Bearer ${credential}` : undefined,
-          ...request,
-        }),
-      { onError: ({ error, path }) => recordErrorText(`createCaller ${path}`, error.message) },
+  const callerFor =
+    (deps: TDeps) =>
+    (credential?: string, request: Partial<TRequestInfo> = {}) =>
+      createCaller(
+        () =>
+          createContextInner(deps, {
+            credential: credential ? `Bearer ${credential}` : undefined,
+            ...request,
+          }),
+        { onError: ({ error, path }) => recordErrorText(`createCaller ${path}`, error.message) },
+      );
+  const caller = callerFor(deps);
+  const callerWith = (overrides: Record<string, string>) =>
+    callerFor(
+      createDeps({
+        db: database.prisma,
+        sql: database.sql,
+        config: testConfig({ ...configOverrides, ...overrides }),
+        log: pino({ level: "silent" }),
+      }),
     );
   const signUp = async (label = "user"): Promise<TSignedUp> => {
     const email = `${label}-${process.pid}-${++counter}@example.com`;
@@ -82,7 +98,7 @@ export async function createHarness(
       api: caller(session.accessToken),
     };
   };
-  return { kind, database, deps, config, caller, signUp, destroy: database.destroy };
+  return { kind, database, deps, config, caller, callerWith, signUp, destroy: database.destroy };
 }
 
 /** Awaits a promise expected to fail with a tRPC error and returns its code and message. */
