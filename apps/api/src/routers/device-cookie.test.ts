@@ -1,3 +1,4 @@
+import { testDatabaseKinds } from "@kubeserve/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiClient, TRPCClientError } from "../client";
 import { createDeviceTokens } from "../lib/device-cookie";
@@ -15,12 +16,12 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 
 const password = "the right password";
 
-describe("device cookies and batched guesses over HTTP (PostgreSQL)", () => {
+describe.each(testDatabaseKinds)("device cookies and batched guesses over HTTP on %s", (kind) => {
   let h: THarness;
   let server: THttpServer;
 
   beforeAll(async () => {
-    h = await createHarness("postgres", {
+    h = await createHarness(kind, {
       LOGIN_MAX_FAILURES_PER_ACCOUNT: "5",
       LOGIN_MAX_FAILURES_PER_DEVICE: "3",
     });
