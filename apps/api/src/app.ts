@@ -51,7 +51,7 @@ export async function buildApp({
     // One line per request (below) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
   });
-  registerErrorHandling(app, { linger });
+  registerErrorHandling(app, { bodyLimit: deps.config.maxBodyBytes, linger });
 
   app.addHook("onRequest", async (req, reply) => {
     reply.header("x-request-id", req.id);

@@ -166,6 +166,27 @@ describe("the HTTP surface under hostile requests (PostgreSQL)", () => {
     },
   );
 
+  it("takes its limit from API_MAX_BODY_BYTES and reads bodies under it as usual", async () => {
+    const small = await startHttp(h, { config: { maxBodyBytes: 2048 } });
+    try {
+      const post = (bytes: number) =>
+        fetch(`${small.url}/trpc/auth.register`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ email: "x@example.com", password: "p".repeat(bytes) }),
+        });
+      const over = await post(3000);
+      expect(over.status).toBe(413);
+      expect(((await over.json()) as { error: { message: string } }).error.message).toBe(
+        "Request body exceeds the limit of 2048 bytes (2 KiB)",
+      );
+      // Under the limit the body is parsed and validated: here a 400 for the password rule.
+      expect((await post(1500)).status).toBe(400);
+    } finally {
+      await small.close();
+    }
+  });
+
   it("closes the connection of a client that never stops sending", async () => {
     const result = await rawUpload(url, { chunked: true, totalBytes: 0, endless: true });
     expect(statusAndBody(result.response).status).toBe(413);

@@ -51,12 +51,8 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, error: TClie
   return reply.code(error.status).type("application/json; charset=utf-8").send(body);
 }
 
-function bodyLimitOf(req: FastifyRequest): number {
-  return req.routeOptions.bodyLimit ?? 1_048_576;
-}
-
 /** A client error whose message is safe to show, or undefined for anything unexpected (a 500). */
-function describeClientError(error: FastifyError, req: FastifyRequest): TClientError | undefined {
+function describeClientError(error: FastifyError, bodyLimit: number): TClientError | undefined {
   const domain = toDomainError(error);
   if (domain) {
     return {
@@ -70,7 +66,7 @@ function describeClientError(error: FastifyError, req: FastifyRequest): TClientE
   if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
     return {
       status,
-      message: `Request body exceeds the limit of ${formatByteLimit(bodyLimitOf(req))}`,
+      message: `Request body exceeds the limit of ${formatByteLimit(bodyLimit)}`,
     };
   }
   // Fastify's own 4xx messages and schema validation messages describe the request, nothing internal.
@@ -84,12 +80,14 @@ function describeClientError(error: FastifyError, req: FastifyRequest): TClientE
 
 export function registerErrorHandling(
   app: FastifyInstance,
-  options: { linger?: TLingerOptions } = {},
+  options: { bodyLimit: number; linger?: TLingerOptions | undefined },
 ): void {
   const linger = options.linger ?? defaultLinger;
+  // A route may set its own limit (uploads will); the server's applies everywhere else.
+  const bodyLimitOf = (req: FastifyRequest) => req.routeOptions.bodyLimit ?? options.bodyLimit;
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
-    let described = describeClientError(error, req);
+    let described = describeClientError(error, bodyLimitOf(req));
     if (!described) {
       req.log.error({ err: error, url: req.url.split("?")[0] }, "request failed");
       described = { status: 500, message: internalErrorMessage(String(req.id)) };
