@@ -1,15 +1,7 @@
-import type { AddressInfo } from "node:net";
 import { TRPCClientError } from "@trpc/client";
-import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "./app";
 import { createApiClient } from "./client";
-import { createHarness, type THarness } from "./test/harness";
-
-async function listen(app: FastifyInstance): Promise<string> {
-  await app.listen({ host: "127.0.0.1", port: 0 });
-  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-}
+import { createHarness, startHttp, type THarness, type THttpServer } from "./test/harness";
 
 async function clientFailure(promise: Promise<unknown>) {
   try {
@@ -26,20 +18,20 @@ async function clientFailure(promise: Promise<unknown>) {
 
 describe("API over HTTP (PostgreSQL)", () => {
   let h: THarness;
-  let app: FastifyInstance;
+  let server: THttpServer;
   let url: string;
   let httpRequests = 0;
 
   beforeAll(async () => {
     h = await createHarness("postgres", { LOGIN_MAX_FAILURES_PER_ACCOUNT: "2" });
-    app = await buildApp({ deps: h.deps, checkReady: h.database.ping });
-    app.addHook("onRequest", async (req) => {
-      if (req.url.startsWith("/trpc")) httpRequests++;
+    server = await startHttp(h);
+    server.app.server.on("request", (req: { url?: string }) => {
+      if (req.url?.startsWith("/trpc")) httpRequests++;
     });
-    url = await listen(app);
+    url = server.url;
   });
   afterAll(async () => {
-    await app.close();
+    await server.close();
     await h.destroy();
   });
 
@@ -110,6 +102,11 @@ describe("API over HTTP (PostgreSQL)", () => {
     expect(me.user.email).toBe("batch@example.com");
     expect(models.items).toHaveLength(1);
     expect(keys).toEqual([]);
+    // More calls than the server's batch limit (20) are split, never refused.
+    const afterFirst = httpRequests;
+    const many = await Promise.all(Array.from({ length: 25 }, () => api.model.list.query({})));
+    expect(many.every((page) => page.items.length === 1)).toBe(true);
+    expect(httpRequests - afterFirst).toBe(2);
   });
 
   it("maps domain errors to HTTP codes, with Retry-After on rate limits", async () => {
@@ -188,19 +185,19 @@ describe("API over HTTP (PostgreSQL)", () => {
   });
 
   it("reports not ready when the database check fails", async () => {
-    const broken = await buildApp({
-      deps: h.deps,
-      checkReady: () => Promise.reject(new Error("connection refused")),
+    const broken = await startHttp(h, {
+      checkReady: () =>
+        Promise.reject(new Error('connect ECONNREFUSED 10.0.0.5:5432 (database "kubeserve")')),
     });
-    const brokenUrl = await listen(broken);
     try {
-      const response = await fetch(`${brokenUrl}/readyz`);
+      const response = await fetch(`${broken.url}/readyz`);
       expect(response.status).toBe(503);
+      // The public probe names the failing dependency, never the driver's message.
       expect(await response.json()).toEqual({
         status: "unavailable",
-        reason: "connection refused",
+        reason: "database not reachable",
       });
-      expect((await fetch(`${brokenUrl}/healthz`)).status).toBe(200);
+      expect((await fetch(`${broken.url}/healthz`)).status).toBe(200);
     } finally {
       await broken.close();
     }

@@ -1,13 +1,17 @@
 import { randomUUID } from "node:crypto";
-import cors from "@fastify/cors";
 import type { IncomingMessage } from "node:http";
+import cors from "@fastify/cors";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { incomingMessageToRequest } from "@trpc/server/adapters/node-http";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
-import { createContextInner, readCredential } from "./context";
+import type { TApiConfig } from "./config";
+import { createContextInner, readCredential, readDeviceToken } from "./context";
 import type { TDeps } from "./deps";
 import { toDomainError } from "./lib/errors";
+import { registerErrorHandling, sendError } from "./lib/http-errors";
+import type { TLingerOptions } from "./lib/lingering-close";
 import { appRouter } from "./routers";
+import { isReportedError } from "./trpc";
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -15,13 +19,25 @@ export type TAppOptions = {
   deps: TDeps;
   /** Readiness: resolves when the database answers. */
   checkReady: () => Promise<void>;
+  /** How long a refused upload may go on being discarded before its connection is closed. */
+  linger?: TLingerOptions;
 };
 
+/** Fastify dropped hop counts (they trust nothing now); a count means "the last N hops are ours". */
+function toTrustProxy(setting: TApiConfig["trustProxy"]) {
+  if (typeof setting !== "number") return setting;
+  return (_address: string, hop: number) => hop < setting;
+}
+
 /** The API's HTTP surface: tRPC at /trpc, health probes; later the upload route and prediction gateway. */
-export async function buildApp({ deps, checkReady }: TAppOptions): Promise<FastifyInstance> {
+export async function buildApp({
+  deps,
+  checkReady,
+  linger,
+}: TAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
-    trustProxy: deps.config.trustProxy,
+    trustProxy: toTrustProxy(deps.config.trustProxy),
     // A caller's X-Request-Id is kept so one id follows a request across services.
     genReqId: (req) => {
       const incoming = req.headers["x-request-id"];
@@ -30,11 +46,12 @@ export async function buildApp({ deps, checkReady }: TAppOptions): Promise<Fasti
         : randomUUID();
     },
     routerOptions: { maxParamLength: 5000 },
-    bodyLimit: 1024 * 1024,
+    bodyLimit: deps.config.maxBodyBytes,
     forceCloseConnections: "idle",
     // One line per request (below) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
   });
+  registerErrorHandling(app, { bodyLimit: deps.config.maxBodyBytes, linger });
 
   app.addHook("onRequest", async (req, reply) => {
     reply.header("x-request-id", req.id);
@@ -59,17 +76,22 @@ export async function buildApp({ deps, checkReady }: TAppOptions): Promise<Fasti
 
   app.get("/healthz", async () => ({ status: "ok" }));
 
-  app.get("/readyz", async (_req, reply) => {
+  app.get("/readyz", async (req, reply) => {
+    let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         checkReady(),
-        new Promise((_, reject) =>
-          setTimeout(() => reject(new Error("database check timed out")), 2_000),
-        ),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error("database check timed out after 2 s")), 2_000);
+        }),
       ]);
       return { status: "ready" };
     } catch (error) {
-      return reply.code(503).send({ status: "unavailable", reason: (error as Error).message });
+      // The probe is public: the driver's message (hosts, users, SQL) goes to the log only.
+      req.log.warn({ err: error }, "readiness check failed");
+      return reply.code(503).send({ status: "unavailable", reason: "database not reachable" });
+    } finally {
+      clearTimeout(timer);
     }
   });
 
@@ -79,39 +101,61 @@ export async function buildApp({ deps, checkReady }: TAppOptions): Promise<Fasti
     scope.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) =>
       done(null, body),
     );
-    scope.all("/trpc/:path", async (req, reply) => {
-      const raw = req.raw as IncomingMessage & { body?: unknown };
-      if (req.body !== undefined) raw.body = req.body;
-      const response = await fetchRequestHandler({
-        endpoint: "/trpc",
-        req: incomingMessageToRequest(raw, reply.raw, { maxBodySize: null }),
-        router: appRouter,
-        allowBatching: true,
-        createContext: () =>
-          createContextInner(deps, {
-            requestId: String(req.id),
-            ip: req.ip,
-            userAgent: req.headers["user-agent"],
-            credential: readCredential(req.headers),
-          }),
-        onError({ error, path }) {
-          if (error.code === "INTERNAL_SERVER_ERROR" && !toDomainError(error.cause)) {
-            req.log.error({ err: error.cause ?? error, path }, "tRPC procedure failed");
-          }
-        },
-        responseMeta({ errors }) {
-          const retryAfter = errors
-            .map((error) => toDomainError(error.cause)?.details.retryAfterSeconds)
-            .find((seconds) => seconds !== undefined);
-          return retryAfter ? { headers: new Headers({ "retry-after": String(retryAfter) }) } : {};
-        },
-      });
-      reply.code(response.status);
-      response.headers.forEach((value, key) => void reply.header(key, value));
-      // Buffered into one write with a Content-Length: the stock adapter streams every response in chunks,
-      // which cost more than the query itself; this API uses no streaming links.
-      return reply.send(Buffer.from(await response.arrayBuffer()));
-    });
+    scope.all<{ Params: { path: string }; Querystring: { batch?: string } }>(
+      "/trpc/:path",
+      async (req, reply) => {
+        // tRPC's maxBatchSize below refuses the same, but without saying what the limit is.
+        const calls = req.query.batch === "1" ? req.params.path.split(",").length : 1;
+        if (calls > deps.config.trpcMaxBatchSize) {
+          return sendError(req, reply, {
+            status: 400,
+            message: `A batch may hold at most ${deps.config.trpcMaxBatchSize} calls (this one has ${calls})`,
+          });
+        }
+        const raw = req.raw as IncomingMessage & { body?: unknown };
+        if (req.body !== undefined) raw.body = req.body;
+        const response = await fetchRequestHandler({
+          endpoint: "/trpc",
+          req: incomingMessageToRequest(raw, reply.raw, { maxBodySize: null }),
+          router: appRouter,
+          allowBatching: true,
+          // Each call in a batch still runs, and is limited, on its own; this caps how many one request holds.
+          maxBatchSize: deps.config.trpcMaxBatchSize,
+          createContext: () =>
+            createContextInner(deps, {
+              requestId: String(req.id),
+              ip: req.ip,
+              userAgent: req.headers["user-agent"],
+              credential: readCredential(req.headers),
+              deviceToken: readDeviceToken(req.headers),
+              isSecure: req.protocol === "https",
+            }),
+          onError({ error, path }) {
+            if (error.code === "INTERNAL_SERVER_ERROR" && !isReportedError(error)) {
+              req.log.error({ err: error.cause ?? error, path }, "tRPC request failed");
+            }
+          },
+          responseMeta({ ctx, errors }) {
+            const headers = new Headers();
+            const retryAfter = errors
+              .map((error) => toDomainError(error.cause)?.details.retryAfterSeconds)
+              .find((seconds) => seconds !== undefined);
+            if (retryAfter) headers.set("retry-after", String(retryAfter));
+            for (const cookie of ctx?.response.cookies ?? []) headers.append("set-cookie", cookie);
+            return { headers };
+          },
+        });
+        reply.code(response.status);
+        response.headers.forEach((value, key) => {
+          if (key !== "set-cookie") void reply.header(key, value);
+        });
+        const cookies = response.headers.getSetCookie();
+        if (cookies.length > 0) void reply.header("set-cookie", cookies);
+        // Buffered into one write with a Content-Length: the stock adapter streams every response in chunks,
+        // which cost more than the query itself; this API uses no streaming links.
+        return reply.send(Buffer.from(await response.arrayBuffer()));
+      },
+    );
   });
 
   return app;

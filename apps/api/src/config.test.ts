@@ -21,8 +21,35 @@ describe("readApiConfig", () => {
         waitSeconds: 30,
       },
       webOrigins: ["http://localhost:3000"],
-      auth: { tokenTtlSeconds: 43_200, allowRegistration: true },
+      maxBodyBytes: 1_048_576,
+      trpcMaxBatchSize: 20,
+      trustProxy: false,
+      auth: {
+        tokenTtlSeconds: 43_200,
+        allowRegistration: true,
+        maxFailuresPerDevice: 5,
+        deviceTtlSeconds: 180 * 86_400,
+        maxRegistrationsPerIp: 10,
+        registrationWindowSeconds: 3600,
+      },
     });
+  });
+
+  it("takes TRUST_PROXY as false, a hop count or proxy addresses, never `true`", () => {
+    const trust = (value: string) =>
+      readApiConfig({ KUBESERVE_HOME: home(), TRUST_PROXY: value }).trustProxy;
+    expect(trust("false")).toBe(false);
+    expect(trust("0")).toBe(false);
+    expect(trust("1")).toBe(1);
+    expect(trust("10.0.0.0/8, 192.168.1.7,fd00::/8,loopback")).toEqual([
+      "10.0.0.0/8",
+      "192.168.1.7",
+      "fd00::/8",
+      "loopback",
+    ]);
+    for (const bad of ["true", "yes", "10.0.0.0/33", "10.0.0.0/8/1", "::1/129", "proxy.local"]) {
+      expect(() => trust(bad)).toThrow(/TRUST_PROXY: must be false, the number of proxies/);
+    }
   });
 
   it("generates an auth secret once, private to the owner, and reuses it on the next start", () => {
@@ -50,13 +77,13 @@ describe("readApiConfig", () => {
       KUBESERVE_HOME: home(),
       WEB_ORIGIN: "https://a.example, http://localhost:3000",
       AUTH_ALLOW_REGISTRATION: "0",
-      TRUST_PROXY: "true",
+      TRUST_PROXY: "2",
       DATABASE_POOL_SIZE: "3",
       DATABASE_URL: "postgresql://u@db:5432/k",
     });
     expect(config.webOrigins).toEqual(["https://a.example", "http://localhost:3000"]);
     expect(config.auth.allowRegistration).toBe(false);
-    expect(config.trustProxy).toBe(true);
+    expect(config.trustProxy).toBe(2);
     expect(config.database).toMatchObject({ poolSize: 3, url: "postgresql://u@db:5432/k" });
   });
 
@@ -75,7 +102,7 @@ describe("readApiConfig", () => {
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as Error).message;
     expect(message).toMatch(/API_PORT: must be between 0 and 65535/);
-    expect(message).toMatch(/TRUST_PROXY: must be true or false/);
+    expect(message).toMatch(/TRUST_PROXY: must be false, the number of proxies/);
     expect(message).toMatch(/LOG_LEVEL:/);
   });
 });

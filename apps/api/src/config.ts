@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { isIP } from "node:net";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { findDefaultHomeDir, formatConfigError } from "@kubeserve/db";
@@ -23,11 +24,41 @@ function positiveInt(what: string) {
     .positive(`must be ${what}`);
 }
 
+const proxyNames = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+function isProxyAddress(entry: string): boolean {
+  if (proxyNames.has(entry)) return true;
+  const [address = "", prefix, ...rest] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
+
+const trustProxyRule =
+  "must be false, the number of proxies in front of the API (e.g. 1), or a comma-separated list of " +
+  "their addresses or CIDR ranges (e.g. 10.0.0.0/8,loopback); `true` would trust every hop and let any " +
+  "client forge X-Forwarded-For";
+
+// Fastify takes the same three forms: false, a hop count, or addresses (proxy-addr syntax).
+const ZTrustProxy = z.string().transform((value, ctx): false | number | string[] => {
+  const trimmed = value.trim();
+  if (trimmed === "false" || trimmed === "0") return false;
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const entries = trimmed.split(",").map((entry) => entry.trim());
+  if (entries.length > 0 && entries.every(isProxyAddress)) return entries;
+  ctx.addIssue({ code: "custom", message: trustProxyRule });
+  return z.NEVER;
+});
+
 const ZEnv = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   API_HOST: z.string().min(1).default("127.0.0.1"),
   API_PORT: ZPort.default(4000),
   API_PUBLIC_URL: z.url({ error: "must be an absolute http(s) URL" }).optional(),
+  API_MAX_BODY_BYTES: positiveInt("a positive number of bytes").default(1_048_576),
+  TRPC_MAX_BATCH_SIZE: positiveInt("a positive whole number").default(20),
   DATABASE_URL: z
     .string()
     .regex(
@@ -47,6 +78,10 @@ const ZEnv = z.object({
   LOGIN_MAX_FAILURES_PER_ACCOUNT: positiveInt("a positive whole number").default(10),
   LOGIN_MAX_FAILURES_PER_IP: positiveInt("a positive whole number").default(50),
   LOGIN_WINDOW_SECONDS: positiveInt("a positive number of seconds").default(900),
+  LOGIN_MAX_FAILURES_PER_DEVICE: positiveInt("a positive whole number").default(5),
+  LOGIN_DEVICE_TTL_DAYS: positiveInt("a positive number of days").default(180),
+  REGISTRATION_MAX_PER_IP: positiveInt("a positive whole number").default(10),
+  REGISTRATION_WINDOW_SECONDS: positiveInt("a positive number of seconds").default(3600),
   WEB_ORIGIN: z
     .string()
     .default("http://localhost:3000")
@@ -66,7 +101,7 @@ const ZEnv = z.object({
           ),
       ),
     ),
-  TRUST_PROXY: ZBoolean.default(false),
+  TRUST_PROXY: ZTrustProxy.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SEED_DEMO_EMAIL: z
     .email({ error: "must be an email address" })
@@ -83,6 +118,9 @@ export type TApiConfig = {
   host: string;
   port: number;
   publicUrl: string | undefined;
+  /** Largest request body read on the public port (routes may set their own). */
+  maxBodyBytes: number;
+  trpcMaxBatchSize: number;
   homeDir: string;
   database: {
     url: string | undefined;
@@ -96,10 +134,14 @@ export type TApiConfig = {
     allowRegistration: boolean;
     maxFailuresPerAccount: number;
     maxFailuresPerIp: number;
+    maxFailuresPerDevice: number;
     loginWindowSeconds: number;
+    deviceTtlSeconds: number;
+    maxRegistrationsPerIp: number;
+    registrationWindowSeconds: number;
   };
   webOrigins: string[];
-  trustProxy: boolean;
+  trustProxy: false | number | string[];
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   seed: { email: string; password: string };
 };
@@ -144,6 +186,8 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): TApiConfig 
     host: e.API_HOST,
     port: e.API_PORT,
     publicUrl: e.API_PUBLIC_URL,
+    maxBodyBytes: e.API_MAX_BODY_BYTES,
+    trpcMaxBatchSize: e.TRPC_MAX_BATCH_SIZE,
     homeDir,
     database: {
       url: e.DATABASE_URL,
@@ -157,7 +201,11 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): TApiConfig 
       allowRegistration: e.AUTH_ALLOW_REGISTRATION,
       maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
+      maxFailuresPerDevice: e.LOGIN_MAX_FAILURES_PER_DEVICE,
       loginWindowSeconds: e.LOGIN_WINDOW_SECONDS,
+      deviceTtlSeconds: e.LOGIN_DEVICE_TTL_DAYS * 86_400,
+      maxRegistrationsPerIp: e.REGISTRATION_MAX_PER_IP,
+      registrationWindowSeconds: e.REGISTRATION_WINDOW_SECONDS,
     },
     webOrigins: e.WEB_ORIGIN,
     trustProxy: e.TRUST_PROXY,

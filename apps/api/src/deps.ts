@@ -1,6 +1,8 @@
 import type { PrismaClient, TSql } from "@kubeserve/db";
 import type { Logger } from "pino";
 import type { TApiConfig } from "./config";
+import { createDeviceTokens, type TDeviceTokens } from "./lib/device-cookie";
+import { createKeyedQueue, type TKeyedQueue } from "./lib/keyed-queue";
 import { createTokenSigner, type TTokenSigner } from "./lib/tokens";
 
 /** What every service needs, built once per process and shared by HTTP handlers and tests. */
@@ -10,6 +12,9 @@ export type TDeps = {
   sql: TSql;
   config: TApiConfig;
   tokens: TTokenSigner;
+  deviceTokens: TDeviceTokens;
+  /** Logins for one account wait here, not on a pooled connection, for their turn at the account's lock. */
+  loginQueue: TKeyedQueue;
   log: Logger;
 };
 
@@ -19,5 +24,11 @@ export function createDeps(options: {
   config: TApiConfig;
   log: Logger;
 }): TDeps {
-  return { ...options, tokens: createTokenSigner(options.config.auth.secret) };
+  const { secret, deviceTtlSeconds } = options.config.auth;
+  return {
+    ...options,
+    tokens: createTokenSigner(secret),
+    deviceTokens: createDeviceTokens(secret, deviceTtlSeconds),
+    loginQueue: createKeyedQueue(),
+  };
 }

@@ -1,19 +1,25 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import type { TContext } from "./context";
-import { toDomainError, toTRPCError } from "./lib/errors";
+import { internalErrorMessage, toDomainError, toTRPCError } from "./lib/errors";
 
 const t = initTRPC.context<TContext>().create({
-  errorFormatter({ shape, error }) {
+  errorFormatter({ shape, error, ctx }) {
     const domain = toDomainError(error.cause);
     const zod =
       error.code === "BAD_REQUEST" && error.cause instanceof ZodError ? error.cause : undefined;
+    const requestId = ctx?.request.requestId ?? "unknown";
+    let message = shape.message;
+    // The last guard: whatever failed unexpectedly, its text (a database's, a library's) stays in the log.
+    if (error.code === "INTERNAL_SERVER_ERROR") message = internalErrorMessage(requestId);
     return {
       ...shape,
+      message,
       data: {
         ...shape.data,
         // Stack traces stay in logs.
         stack: undefined,
+        requestId,
         fieldErrors: zod
           ? zod.issues.map((i) => ({ path: i.path.join("."), message: i.message }))
           : undefined,
@@ -31,8 +37,18 @@ function formatZodMessage(error: ZodError): string {
     .join("; ");
 }
 
-/** Every domain error becomes the matching tRPC error here, once; invalid input gets a one-line message. */
-const mapErrors = t.middleware(async ({ next }) => {
+// Errors already logged with their cause, so the HTTP layer does not log them twice.
+const reportedErrors = new WeakSet<TRPCError>();
+
+export function isReportedError(error: TRPCError): boolean {
+  return reportedErrors.has(error);
+}
+
+/**
+ * Every error leaves a procedure here, once: domain and known database errors become their tRPC code,
+ * invalid input a one-line message, and anything else a generic 500 naming the request id, logged in full.
+ */
+const mapErrors = t.middleware(async ({ ctx, path, next }) => {
   const result = await next();
   if (result.ok) return result;
   const { error } = result;
@@ -44,9 +60,22 @@ const mapErrors = t.middleware(async ({ next }) => {
       cause: error.cause,
     });
   }
-  const mapped = toTRPCError(error.cause ?? error);
-  if (mapped instanceof TRPCError) throw mapped;
-  return result;
+  const cause = error.cause ?? error;
+  const domain = toDomainError(cause);
+  if (domain) throw new TRPCError({ code: domain.code, message: domain.message, cause: domain });
+  // tRPC's own client errors (unknown procedure, wrong method) say nothing about internals.
+  if (error.code !== "INTERNAL_SERVER_ERROR") return result;
+  ctx.deps.log.error(
+    { err: cause, path, requestId: ctx.request.requestId },
+    "tRPC procedure failed",
+  );
+  const internal = new TRPCError({
+    code: "INTERNAL_SERVER_ERROR",
+    message: internalErrorMessage(ctx.request.requestId),
+    cause,
+  });
+  reportedErrors.add(internal);
+  throw internal;
 });
 
 export const router = t.router;

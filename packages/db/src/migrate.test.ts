@@ -75,6 +75,7 @@ describe("migrations on PostgreSQL", () => {
       "login_attempts",
       "model_versions",
       "models",
+      "registration_attempts",
       "sessions",
       "users",
     ]);

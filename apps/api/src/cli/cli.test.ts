@@ -38,7 +38,8 @@ describe("CLI commands against PostgreSQL", () => {
     expect(users).toHaveLength(1);
     expect(users[0]).toMatchObject({ email: "demo@example.com", role: "user" });
     expect(await verifyPassword(users[0]?.passwordHash ?? "", "demo password 1")).toBe(true);
-  });
+    // Each command is a fresh tsx process: slow on a loaded machine.
+  }, 120_000);
 
   it("user:role promotes a user to admin and refuses unknown users and roles", async () => {
     await cli("seed.ts");
@@ -57,5 +58,5 @@ describe("CLI commands against PostgreSQL", () => {
     await expect(cli("set-role.ts", ["demo@example.com", "root"])).rejects.toMatchObject({
       code: 1,
     });
-  });
+  }, 120_000);
 });

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 
 // Keys look like `ks_<8-char prefix>_<32-char secret>`: the prefix is shown in lists, the whole key once.
 const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-export const apiKeyPattern = /^ks_[A-Za-z0-9]{8}_[A-Za-z0-9]{32}$/;
+const apiKeyPattern = /^ks_[A-Za-z0-9]{8}_[A-Za-z0-9]{32}$/;
 
 function randomBase62(length: number): string {
   const bytes = randomBytes(length * 2);

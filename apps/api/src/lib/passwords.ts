@@ -1,16 +1,16 @@
 import { hash, verify } from "@node-rs/argon2";
-import { z } from "zod";
+import { ZText } from "../schemas/text";
 
-export const minPasswordLength = 10;
-export const maxPasswordLength = 128;
+const minPasswordLength = 10;
+const maxPasswordLength = 128;
 
 const passwordRule = `Password must be ${minPasswordLength}–${maxPasswordLength} characters long`;
 
 // The upper bound keeps a single login from burning seconds of CPU on a megabyte password.
-export const ZPassword = z
-  .string()
-  .min(minPasswordLength, passwordRule)
-  .max(maxPasswordLength, passwordRule);
+export const ZPassword = ZText.min(minPasswordLength, passwordRule).max(
+  maxPasswordLength,
+  passwordRule,
+);
 
 // The package exports its Algorithm enum as an ambient const enum; 2 is its Argon2id member.
 const argon2id = 2;

@@ -24,7 +24,11 @@ export const authRouter = router({
   login: publicProcedure
     .input(ZLoginInput)
     .output(ZSessionResult)
-    .mutation(({ ctx, input }) => loginUser(ctx.deps, input, ctx.request)),
+    .mutation(async ({ ctx, input }) => {
+      const { session, deviceToken } = await loginUser(ctx.deps, input, ctx.request);
+      ctx.response.setDeviceToken(deviceToken);
+      return session;
+    }),
 
   me: protectedProcedure.output(ZMe).query(({ ctx }) => getMe(ctx.deps, ctx.actor)),
 

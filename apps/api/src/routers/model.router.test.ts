@@ -214,13 +214,13 @@ describe.each(testDatabaseKinds)("model router on %s", (kind) => {
     const anon = h.caller();
     const id = "00000000-0000-7000-8000-000000000000";
     for (const call of [
-      anon.model.list(),
-      anon.model.get({ id }),
-      anon.model.create({ name: "x" }),
-      anon.model.update({ id }),
-      anon.model.delete({ id }),
+      () => anon.model.list(),
+      () => anon.model.get({ id }),
+      () => anon.model.create({ name: "x" }),
+      () => anon.model.update({ id }),
+      () => anon.model.delete({ id }),
     ]) {
-      expect((await failureOf(call)).code).toBe("UNAUTHORIZED");
+      expect((await failureOf(call())).code).toBe("UNAUTHORIZED");
     }
   });
 });

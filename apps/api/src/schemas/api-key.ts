@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ZId, ZIsoDate } from "./common";
+import { ZLineText } from "./text";
 
 export const ZApiKey = z.object({
   id: ZId,
@@ -15,13 +16,15 @@ export type TApiKey = z.infer<typeof ZApiKey>;
 
 export const ZCreateApiKeyInput = z
   .object({
-    name: z
-      .string()
-      .trim()
+    name: ZLineText.trim()
       .min(1, "Key name is required")
       .max(64, "Key name must be at most 64 characters"),
     expiresAt: z.iso
       .datetime({ offset: true, error: "expiresAt must be an ISO 8601 date-time" })
+      // Stored dates must come back as 4-digit-year ISO text; a later one would fail the output schema.
+      .refine((value) => new Date(value).getTime() < Date.UTC(10_000, 0, 1), {
+        message: "expiresAt must be before the year 10000",
+      })
       .optional(),
   })
   .strict();

@@ -1,11 +1,10 @@
 import { z } from "zod";
 import { ZPassword } from "../lib/passwords";
 import { ZId, ZIsoDate } from "./common";
+import { ZLineText, ZText } from "./text";
 
 // Emails are compared in lower case: `Ann@Example.com` and `ann@example.com` are one account.
-export const ZEmail = z
-  .string()
-  .trim()
+export const ZEmail = ZLineText.trim()
   .max(254, "Email must be at most 254 characters")
   .pipe(z.email({ error: "Email must be a valid address like name@example.com" }))
   .transform((email) => email.toLowerCase());
@@ -25,7 +24,7 @@ export const ZRegisterInput = z
   .object({
     email: ZEmail,
     password: ZPassword,
-    name: z.string().trim().min(1).max(100, "Name must be at most 100 characters").optional(),
+    name: ZLineText.trim().min(1).max(100, "Name must be at most 100 characters").optional(),
   })
   .strict();
 export type TRegisterInput = z.infer<typeof ZRegisterInput>;
@@ -34,7 +33,7 @@ export const ZLoginInput = z
   .object({
     email: ZEmail,
     // Length rules are not re-checked at login: an old password must still let its owner in.
-    password: z.string().min(1, "Password is required").max(1024),
+    password: ZText.min(1, "Password is required").max(1024),
   })
   .strict();
 export type TLoginInput = z.infer<typeof ZLoginInput>;

@@ -1,21 +1,22 @@
 import { ZModelName } from "@kubeserve/k8s/names";
 import { z } from "zod";
 import { ZCursor, ZId, ZIsoDate, ZPage, ZPageSize } from "./common";
+import { ZLineText, ZMultilineText } from "./text";
 
-const tagRule = "Each tag must be 1–32 characters of letters, digits, '.', '_', ':', '/' or '-'";
-export const ZTag = z
-  .string()
-  .trim()
-  .min(1, tagRule)
-  .max(32, tagRule)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, tagRule);
+// Model tags label a model for search ("tabular", "team:fraud"); a version's tag (ZVersionTag) names it.
+const modelTagRule =
+  "Each tag must be 1–32 characters of letters, digits, '.', '_', ':', '/' or '-'";
+export const ZModelTag = ZLineText.trim()
+  .min(1, modelTagRule)
+  .max(32, modelTagRule)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, modelTagRule);
 
-export const ZTags = z
-  .array(ZTag)
+export const ZModelTags = z
+  .array(ZModelTag)
   .max(20, "At most 20 tags")
   .transform((tags) => [...new Set(tags)]);
 
-export const ZDescription = z.string().max(2000, "Description must be at most 2000 characters");
+export const ZDescription = ZMultilineText.max(2000, "Description must be at most 2000 characters");
 
 export const ZModel = z.object({
   id: ZId,
@@ -30,7 +31,7 @@ export const ZModel = z.object({
 export type TModel = z.infer<typeof ZModel>;
 
 export const ZCreateModelInput = z
-  .object({ name: ZModelName, description: ZDescription.default(""), tags: ZTags.default([]) })
+  .object({ name: ZModelName, description: ZDescription.default(""), tags: ZModelTags.default([]) })
   .strict();
 export type TCreateModelInput = z.infer<typeof ZCreateModelInput>;
 
@@ -38,7 +39,7 @@ export const ZListModelsInput = z
   .object({
     cursor: ZCursor.optional(),
     limit: ZPageSize,
-    search: z.string().trim().max(100, "Search must be at most 100 characters").optional(),
+    search: ZLineText.trim().max(100, "Search must be at most 100 characters").optional(),
     sortBy: z.enum(["name", "updatedAt"]).default("updatedAt"),
     sortDir: z.enum(["asc", "desc"]).optional(),
   })
@@ -56,7 +57,7 @@ export const ZGetModelInput = z.union([
 export type TGetModelInput = z.infer<typeof ZGetModelInput>;
 
 export const ZUpdateModelInput = z
-  .object({ id: ZId, description: ZDescription.optional(), tags: ZTags.optional() })
+  .object({ id: ZId, description: ZDescription.optional(), tags: ZModelTags.optional() })
   .strict();
 export type TUpdateModelInput = z.infer<typeof ZUpdateModelInput>;
 

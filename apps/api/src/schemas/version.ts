@@ -1,18 +1,11 @@
 import { ZVersionTag } from "@kubeserve/k8s/names";
 import { z } from "zod";
 import { ZCursor, ZId, ZIsoDate, ZPage, ZPageSize } from "./common";
+import { ZMetadata, ZStoredMetadata } from "./metadata";
 import { ZDescription } from "./model";
 
 export const ZFramework = z.enum(["onnx", "sklearn"]);
 export const ZVersionStatus = z.enum(["pending_upload", "ready", "failed"]);
-
-const maxMetadataBytes = 64 * 1024;
-
-export const ZMetadata = z
-  .record(z.string().max(128), z.json())
-  .refine((value) => JSON.stringify(value).length <= maxMetadataBytes, {
-    message: `Metadata must be a JSON object of at most ${maxMetadataBytes / 1024} KB`,
-  });
 
 export const ZTensorSpec = z.object({
   name: z.string(),
@@ -37,7 +30,7 @@ export const ZVersion = z.object({
   tag: z.string(),
   description: z.string(),
   framework: ZFramework,
-  metadata: z.record(z.string(), z.json()),
+  metadata: ZStoredMetadata,
   status: ZVersionStatus,
   statusMessage: z.string().nullable(),
   artifact: ZArtifact.nullable(),

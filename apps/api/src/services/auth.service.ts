@@ -4,7 +4,7 @@ import { hashApiKey, isApiKeyShaped, isWellFormedApiKey } from "../lib/api-key-s
 import { DomainError } from "../lib/errors";
 import { hashPassword, verifyAgainstDummy, verifyPassword } from "../lib/passwords";
 import type { TLoginInput, TMe, TRegisterInput, TSessionResult, TUser } from "../schemas/auth";
-import { assertLoginAllowed, recordLoginAttempt } from "./login-limit.service";
+import { recordRegistrationAttempt, withLoginLimit } from "./login-limit.service";
 
 export type TActor = {
   id: string;
@@ -15,9 +15,14 @@ export type TActor = {
   apiKeyId?: string;
 };
 
-export type TClientInfo = { ip: string; userAgent: string | undefined };
+export type TClientInfo = {
+  ip: string;
+  userAgent: string | undefined;
+  /** The device cookie this client presented, if any. */
+  deviceToken?: string | undefined;
+};
 
-export const userSelect = {
+const userSelect = {
   id: true,
   email: true,
   name: true,
@@ -33,7 +38,7 @@ type TUserRow = {
   createdAt: Date;
 };
 
-export function toUser(row: TUserRow): TUser {
+function toUser(row: TUserRow): TUser {
   return { ...row, createdAt: row.createdAt.toISOString() };
 }
 
@@ -72,6 +77,8 @@ export async function registerUser(
       "Registration is disabled on this server: ask an admin for an account",
     );
   }
+  // Counted before the existence check, so probing which emails have accounts is throttled too.
+  await recordRegistrationAttempt(deps, client.ip);
   const existing = await deps.db.user.findUnique({
     where: { email: input.email },
     select: { id: true },
@@ -88,23 +95,34 @@ export async function registerUser(
   return issueSession(deps, user, client);
 }
 
+/** A new session, and a fresh device token that spares this client a lockout caused by others. */
 export async function loginUser(
   deps: TDeps,
   input: TLoginInput,
   client: TClientInfo,
-): Promise<TSessionResult> {
-  await assertLoginAllowed(deps, input.email, client.ip);
-  const user = await deps.db.user.findUnique({
-    where: { email: input.email },
-    select: { ...userSelect, passwordHash: true },
-  });
-  const isValid = user
-    ? await verifyPassword(user.passwordHash, input.password)
-    : await verifyAgainstDummy(input.password);
-  await recordLoginAttempt(deps, input.email, client.ip, isValid);
+): Promise<{ session: TSessionResult; deviceToken: string }> {
+  const { isValid, value: user } = await withLoginLimit(
+    deps,
+    { email: input.email, ip: client.ip, deviceToken: client.deviceToken },
+    async (tx) => {
+      const row = await tx.user.findUnique({
+        where: { email: input.email },
+        select: { ...userSelect, passwordHash: true },
+      });
+      return {
+        isValid: row
+          ? await verifyPassword(row.passwordHash, input.password)
+          : await verifyAgainstDummy(input.password),
+        value: row,
+      };
+    },
+  );
   if (!user || !isValid) throw new DomainError("UNAUTHORIZED", "Invalid email or password");
   const { passwordHash: _omit, ...publicUser } = user;
-  return issueSession(deps, publicUser, client);
+  return {
+    session: await issueSession(deps, publicUser, client),
+    deviceToken: await deps.deviceTokens.issue(input.email),
+  };
 }
 
 export async function logoutSession(deps: TDeps, actor: TActor): Promise<void> {

@@ -11,9 +11,9 @@ import type {
   TUpdateModelInput,
 } from "../schemas/model";
 import type { TActor } from "./auth.service";
-import { clearDeploymentsBeforeDelete } from "./deployment-status";
+import { clearDeploymentsBeforeDelete } from "./delete-guard";
 
-export const modelSelect = {
+const modelSelect = {
   id: true,
   ownerId: true,
   name: true,
@@ -93,7 +93,7 @@ export async function listModels(
     conditions.push(`m.name LIKE $${params.length}`);
   }
   if (input.cursor) {
-    const cursor = decodeCursor(input.cursor, sortField === "updatedAt" ? "date" : "string");
+    const cursor = decodeCursor(input.cursor, sortField === "updatedAt" ? "date" : "name");
     params.push(cursor.value, cursor.id);
     const op = direction === "asc" ? ">" : "<";
     conditions.push(`(${column}, m.id) ${op} ($${params.length - 1}, $${params.length}::uuid)`);

@@ -11,8 +11,9 @@ import type {
   TUpdateVersionInput,
   TVersion,
 } from "../schemas/version";
+import { readStoredMetadata } from "../schemas/metadata";
 import type { TActor } from "./auth.service";
-import { clearDeploymentsBeforeDelete } from "./deployment-status";
+import { clearDeploymentsBeforeDelete } from "./delete-guard";
 import { findModel, modelScope } from "./model.service";
 
 const versionSelect = {
@@ -47,7 +48,7 @@ function toVersion(row: TVersionRow): TVersion {
     tag: row.tag,
     description: row.description,
     framework: row.framework,
-    metadata: (row.metadata ?? {}) as TVersion["metadata"],
+    metadata: readStoredMetadata(row.metadata ?? {}),
     status: row.status,
     statusMessage: row.statusMessage,
     artifact: hasArtifact

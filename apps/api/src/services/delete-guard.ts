@@ -2,7 +2,7 @@ import type { DeploymentStatus, Prisma } from "@kubeserve/db";
 import { DomainError } from "../lib/errors";
 
 /** Statuses in which a deployment serves, or is about to serve, traffic. */
-export const liveDeploymentStatuses: DeploymentStatus[] = [
+const liveDeploymentStatuses: DeploymentStatus[] = [
   "pending",
   "deploying",
   "running",

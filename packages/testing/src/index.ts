@@ -1,0 +1,2 @@
+export { freePort } from "./free-port";
+export { waitFor, type TWaitForOptions } from "./wait-for";
