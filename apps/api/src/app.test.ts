@@ -1,5 +1,7 @@
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "@kubeserve/testing";
+import { createArtifactStore } from "@kubeserve/storage";
 import { createApiClient } from "./client";
 import { createHarness, startHttp, type THarness, type THttpServer } from "./test/harness";
 
@@ -161,7 +163,10 @@ describe("API over HTTP (PostgreSQL)", () => {
     expect(health.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     const ready = await fetch(`${url}/readyz`, { headers: { "x-request-id": "trace-abc.123" } });
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: "ready" });
+    expect(await ready.json()).toEqual({
+      status: "ready",
+      checks: { database: "ok", storage: "ok" },
+    });
     expect(ready.headers.get("x-request-id")).toBe("trace-abc.123");
     // An id with characters that could forge log lines is replaced.
     const forged = await fetch(`${url}/healthz`, { headers: { "x-request-id": "a b\tc" } });
@@ -186,8 +191,14 @@ describe("API over HTTP (PostgreSQL)", () => {
 
   it("reports not ready when the database check fails", async () => {
     const broken = await startHttp(h, {
-      checkReady: () =>
-        Promise.reject(new Error('connect ECONNREFUSED 10.0.0.5:5432 (database "kubeserve")')),
+      readiness: [
+        {
+          name: "database",
+          check: () =>
+            Promise.reject(new Error('connect ECONNREFUSED 10.0.0.5:5432 (database "kubeserve")')),
+        },
+        { name: "storage", check: () => h.deps.storage.ping() },
+      ],
     });
     try {
       const response = await fetch(`${broken.url}/readyz`);
@@ -196,10 +207,63 @@ describe("API over HTTP (PostgreSQL)", () => {
       expect(await response.json()).toEqual({
         status: "unavailable",
         reason: "database not reachable",
+        checks: { database: "unavailable", storage: "ok" },
       });
       expect((await fetch(`${broken.url}/healthz`)).status).toBe(200);
     } finally {
       await broken.close();
+    }
+  });
+
+  it("reports not ready, naming storage, when the object store does not answer", async () => {
+    const closedPort = await freePort();
+    const s3 = createArtifactStore({
+      driver: "s3",
+      endpoint: `http://127.0.0.1:${closedPort}`,
+      accessKey: "k",
+      secretKey: "s",
+      region: "us-east-1",
+      bucket: "kubeserve-artifacts",
+      pathStyle: true,
+    });
+    const broken = await startHttp(h, {
+      readiness: [
+        { name: "database", check: h.database.ping },
+        { name: "storage", check: () => s3.ping() },
+        { name: "ray", check: () => s3.ping(), isRequired: false },
+      ],
+    });
+    try {
+      const response = await fetch(`${broken.url}/readyz`);
+      expect(response.status).toBe(503);
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(body).toEqual({
+        status: "unavailable",
+        reason: "storage not reachable",
+        checks: { database: "ok", storage: "unavailable", ray: "unavailable" },
+      });
+      expect(JSON.stringify(body)).not.toContain(String(closedPort));
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it("stays ready when only an optional check fails, and says which", async () => {
+    const optional = await startHttp(h, {
+      readiness: [
+        { name: "database", check: h.database.ping },
+        { name: "ray", check: () => Promise.reject(new Error("no head")), isRequired: false },
+      ],
+    });
+    try {
+      const response = await fetch(`${optional.url}/readyz`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({
+        status: "ready",
+        checks: { database: "ok", ray: "unavailable" },
+      });
+    } finally {
+      await optional.close();
     }
   });
 });

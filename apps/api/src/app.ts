@@ -10,6 +10,7 @@ import type { TDeps } from "./deps";
 import { toDomainError } from "./lib/errors";
 import { registerErrorHandling, sendError } from "./lib/http-errors";
 import type { TLingerOptions } from "./lib/lingering-close";
+import { checkReadiness, type TReadinessCheck } from "./lib/readiness";
 import { appRouter } from "./routers";
 import { isReportedError } from "./trpc";
 
@@ -17,8 +18,8 @@ const requestIdPattern = /^[A-Za-z0-9._-]{1,128}$/;
 
 export type TAppOptions = {
   deps: TDeps;
-  /** Readiness: resolves when the database answers. */
-  checkReady: () => Promise<void>;
+  /** Readiness: the dependencies /readyz checks (database, storage, runtimes). */
+  readiness: TReadinessCheck[];
   /** How long a refused upload may go on being discarded before its connection is closed. */
   linger?: TLingerOptions;
 };
@@ -30,11 +31,7 @@ function toTrustProxy(setting: TApiConfig["trustProxy"]) {
 }
 
 /** The API's HTTP surface: tRPC at /trpc, health probes; later the upload route and prediction gateway. */
-export async function buildApp({
-  deps,
-  checkReady,
-  linger,
-}: TAppOptions): Promise<FastifyInstance> {
+export async function buildApp({ deps, readiness, linger }: TAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     trustProxy: toTrustProxy(deps.config.trustProxy),
@@ -77,22 +74,15 @@ export async function buildApp({
   app.get("/healthz", async () => ({ status: "ok" }));
 
   app.get("/readyz", async (req, reply) => {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        checkReady(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error("database check timed out after 2 s")), 2_000);
-        }),
-      ]);
-      return { status: "ready" };
-    } catch (error) {
-      // The probe is public: the driver's message (hosts, users, SQL) goes to the log only.
-      req.log.warn({ err: error }, "readiness check failed");
-      return reply.code(503).send({ status: "unavailable", reason: "database not reachable" });
-    } finally {
-      clearTimeout(timer);
+    const report = await checkReadiness(readiness);
+    // The probe is public: the drivers' messages (hosts, users, SQL) go to the log only.
+    for (const failure of report.failures) {
+      req.log.warn({ err: failure.error, check: failure.name }, "readiness check failed");
     }
+    if (report.isReady) return { status: "ready", checks: report.checks };
+    return reply
+      .code(503)
+      .send({ status: "unavailable", reason: report.reason, checks: report.checks });
   });
 
   await app.register(async (scope) => {

@@ -105,4 +105,42 @@ describe("readApiConfig", () => {
     expect(message).toMatch(/TRUST_PROXY: must be false, the number of proxies/);
     expect(message).toMatch(/LOG_LEVEL:/);
   });
+
+  it("keeps artifacts in a folder under KUBESERVE_HOME by default, or on S3 with every setting it needs", () => {
+    const dir = home();
+    expect(readApiConfig({ KUBESERVE_HOME: dir }).storage).toEqual({
+      store: { driver: "fs", dir: path.join(dir, "artifacts") },
+      waitSeconds: 30,
+    });
+    const s3 = readApiConfig({
+      KUBESERVE_HOME: dir,
+      STORAGE_DRIVER: "s3",
+      S3_ENDPOINT: "http://minio:9000",
+      S3_ACCESS_KEY: "access",
+      S3_SECRET_KEY: "secret",
+      S3_PATH_STYLE: "false",
+    }).storage;
+    expect(s3.store).toEqual({
+      driver: "s3",
+      endpoint: "http://minio:9000",
+      accessKey: "access",
+      secretKey: "secret",
+      region: "us-east-1",
+      bucket: "kubeserve-artifacts",
+      pathStyle: false,
+    });
+    expect(() =>
+      readApiConfig({
+        KUBESERVE_HOME: dir,
+        STORAGE_DRIVER: "s3",
+        S3_ENDPOINT: "http://minio:9000",
+      }),
+    ).toThrow(/S3_ACCESS_KEY, S3_SECRET_KEY: required when STORAGE_DRIVER=s3/);
+    expect(() =>
+      readApiConfig({ KUBESERVE_HOME: dir, STORAGE_DRIVER: "s3", S3_BUCKET: "Bad_Bucket" }),
+    ).toThrow(/S3_BUCKET: must be an S3 bucket name/);
+    expect(() => readApiConfig({ KUBESERVE_HOME: dir, STORAGE_DRIVER: "gcs" })).toThrow(
+      /STORAGE_DRIVER: must be fs or s3/,
+    );
+  });
 });

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { findDefaultHomeDir, formatConfigError } from "@kubeserve/db";
 import { z } from "zod";
+import { type TApiStorageConfig, toStorageConfig, ZStorageEnv } from "./config/storage";
 
 // The only module of the API that reads the environment. Every variable is listed in the README.
 
@@ -52,7 +53,7 @@ const ZTrustProxy = z.string().transform((value, ctx): false | number | string[]
   return z.NEVER;
 });
 
-const ZEnv = z.object({
+const ZBaseEnv = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   API_HOST: z.string().min(1).default("127.0.0.1"),
   API_PORT: ZPort.default(4000),
@@ -113,6 +114,9 @@ const ZEnv = z.object({
     .default("kubeserve-demo"),
 });
 
+// Each section's variables live beside the code that maps them (src/config/*.ts); only this file reads them.
+const ZEnv = ZBaseEnv.extend(ZStorageEnv.shape);
+
 export type TApiConfig = {
   nodeEnv: "development" | "test" | "production";
   host: string;
@@ -144,6 +148,7 @@ export type TApiConfig = {
   trustProxy: false | number | string[];
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   seed: { email: string; password: string };
+  storage: TApiStorageConfig;
 };
 
 export class ConfigError extends Error {
@@ -181,6 +186,12 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): TApiConfig 
     );
   }
   const homeDir = path.resolve(e.KUBESERVE_HOME ?? findDefaultHomeDir());
+  const storage = toStorageConfig(e, homeDir);
+  if ("missing" in storage) {
+    throw new ConfigError(
+      `Invalid configuration:\n  ${storage.missing.join(", ")}: required when STORAGE_DRIVER=s3`,
+    );
+  }
   return {
     nodeEnv: e.NODE_ENV,
     host: e.API_HOST,
@@ -211,5 +222,6 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): TApiConfig 
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
     seed: { email: e.SEED_DEMO_EMAIL, password: e.SEED_DEMO_PASSWORD },
+    storage,
   };
 }

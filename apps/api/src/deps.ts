@@ -1,4 +1,5 @@
 import type { PrismaClient, TSql } from "@kubeserve/db";
+import { createArtifactStore, type TArtifactStore } from "@kubeserve/storage";
 import type { Logger } from "pino";
 import type { TApiConfig } from "./config";
 import { createDeviceTokens, type TDeviceTokens } from "./lib/device-cookie";
@@ -16,6 +17,8 @@ export type TDeps = {
   /** Logins for one account wait here, not on a pooled connection, for their turn at the account's lock. */
   loginQueue: TKeyedQueue;
   log: Logger;
+  /** Where artifacts live (a folder on disk, or S3/MinIO); no I/O until `ensureReady` or a call. */
+  storage: TArtifactStore;
 };
 
 export function createDeps(options: {
@@ -30,5 +33,6 @@ export function createDeps(options: {
     tokens: createTokenSigner(secret),
     deviceTokens: createDeviceTokens(secret, deviceTtlSeconds),
     loginQueue: createKeyedQueue(),
+    storage: createArtifactStore(options.config.storage.store),
   };
 }

@@ -1,4 +1,5 @@
 import { openDatabase, PendingMigrationsError, type TDatabase } from "@kubeserve/db";
+import { isUnavailable } from "@kubeserve/storage";
 import { buildApp } from "./app";
 import { ConfigError, readApiConfig, type TApiConfig } from "./config";
 import { createDeps } from "./deps";
@@ -43,7 +44,26 @@ async function main(): Promise<void> {
     );
   }
   const deps = createDeps({ db: database.prisma, sql: database.sql, config, log });
-  const app = await buildApp({ deps, checkReady: database.ping });
+  await waitForDependency(
+    `artifact storage (${deps.storage.describe()})`,
+    () => deps.storage.ensureReady(),
+    {
+      timeoutSeconds: config.storage.waitSeconds,
+      isRetryable: (error) => isUnavailable(error),
+      onRetry: (error, attempt) =>
+        log.warn(
+          { attempt, reason: (error as Error).message },
+          "storage not reachable yet, retrying",
+        ),
+    },
+  );
+  const app = await buildApp({
+    deps,
+    readiness: [
+      { name: "database", check: database.ping },
+      { name: "storage", check: () => deps.storage.ping() },
+    ],
+  });
   await app.listen({ host: config.host, port: config.port });
   log.info(
     { database: database.kind, url: `http://${config.host}:${config.port}` },

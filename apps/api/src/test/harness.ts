@@ -11,6 +11,7 @@ import { readApiConfig, type TApiConfig } from "../config";
 import { createContextInner, type TRequestInfo } from "../context";
 import { createDeps, type TDeps } from "../deps";
 import type { TLingerOptions } from "../lib/lingering-close";
+import type { TReadinessCheck } from "../lib/readiness";
 import { createCaller } from "../routers";
 import { recordErrorText } from "./leak-guard";
 
@@ -64,6 +65,8 @@ export async function createHarness(
     config,
     log: pino({ level: "silent" }),
   });
+  // Artifacts go to a folder under the test's own KUBESERVE_HOME, as the embedded default does.
+  await deps.storage.ensureReady();
   // A fresh context per call, as over HTTP, so a revoked token is seen on the very next call.
   const callerFor =
     (deps: TDeps) =>
@@ -120,7 +123,7 @@ export type THttpServer = { app: FastifyInstance; url: string; close: () => Prom
 export async function startHttp(
   h: THarness,
   options: {
-    checkReady?: () => Promise<void>;
+    readiness?: TReadinessCheck[];
     linger?: TLingerOptions;
     /** Another configuration over the same database (e.g. TRUST_PROXY variants). */
     config?: Partial<TApiConfig>;
@@ -133,7 +136,10 @@ export async function startHttp(
     : h.deps;
   const app = await buildApp({
     deps,
-    checkReady: options.checkReady ?? h.database.ping,
+    readiness: options.readiness ?? [
+      { name: "database", check: h.database.ping },
+      { name: "storage", check: () => deps.storage.ping() },
+    ],
     linger: options.linger,
   });
   options.routes?.(app);
