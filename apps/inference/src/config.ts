@@ -23,6 +23,11 @@ const SETTINGS = {
     flag: "max-queue-size",
     help: "queued requests before 503",
   },
+  maxQueueBytes: {
+    env: "KUBESERVE_MAX_QUEUE_BYTES",
+    flag: "max-queue-bytes",
+    help: "queued body bytes before 503",
+  },
   workers: {
     env: "KUBESERVE_WORKERS",
     flag: "workers",
@@ -79,6 +84,7 @@ export const ZConfig = z.object({
   maxBatchSize: zInt(1, 65536).default(32),
   maxQueueDelayMs: z.coerce.number().min(0).max(1000).default(1),
   maxQueueSize: zInt(1, 1_000_000).default(1024),
+  maxQueueBytes: zInt(1024, 2 ** 40).default(256 * 1024 * 1024),
   workers: zInt(1, 64).default(1),
   intraOpThreads: zInt(1, 256).default(1),
   interOpThreads: zInt(1, 256).default(1),

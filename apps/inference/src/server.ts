@@ -71,6 +71,7 @@ function prepareServing(
       maxBatchSize: config.maxBatchSize,
       maxQueueDelayMs: config.maxQueueDelayMs,
       maxQueueSize: config.maxQueueSize,
+      maxQueueBytes: config.maxQueueBytes,
     },
     {
       onRun: (rows, _requests, runMs, queueMs) => {
@@ -177,8 +178,10 @@ export async function startInferenceServer(options: TStartOptions): Promise<TInf
       const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
       await closed;
       clearTimeout(timer);
+      // a force-closed connection can leave its batch on the session: release only after it
+      const batches = await state.loaded!.batcher.close();
       await model.session.release();
-      logger.info("shut down");
+      logger.info({ droppedQueued: batches.dropped, awaitedRun: batches.wasRunning }, "shut down");
     })());
 
   return {

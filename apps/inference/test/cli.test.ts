@@ -2,7 +2,16 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { request as httpRequest } from "node:http";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { FIXTURES, postJson, readSamples, request } from "./helpers";
+import {
+  FIXTURES,
+  postJson,
+  postRaw,
+  readSamples,
+  request,
+  slowModelRequest,
+  type TLogLine,
+  writeSlowModelFile,
+} from "./helpers";
 
 const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 const iris = readSamples("iris-logreg");
@@ -93,6 +102,37 @@ describe("kubeserve-inference CLI", () => {
       run.child.kill("SIGKILL");
     }
   });
+
+  it("on SIGTERM with a slow batch on the session, waits for it before releasing the model", async () => {
+    const run = runCli([
+      ...["--model", writeSlowModelFile(), "--name", "slow", "--port", "0", "--host", "127.0.0.1"],
+      ...["--shutdown-timeout-ms", "0"],
+    ]);
+    try {
+      const url = await waitForUrl(run);
+      const { body, headers } = slowModelRequest();
+      const replies = Array.from({ length: 5 }, () =>
+        postRaw(`${url}/v2/models/slow/infer`, body, headers).then(
+          (res) => res.status,
+          () => "connection closed",
+        ),
+      );
+      await Promise.race(replies);
+      run.child.kill("SIGTERM");
+      expect(await run.exit).toBe(0);
+      await Promise.all(replies);
+      const lines = run
+        .stdout()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as TLogLine);
+      const shutDown = lines.find((l) => l.msg === "shut down");
+      expect(shutDown!.awaitedRun === true || shutDown!.droppedQueued! > 0).toBe(true);
+      expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+    } finally {
+      run.child.kill("SIGKILL");
+    }
+  }, 30_000);
 
   it("--workers 2 serves from two processes and sums their metrics", async () => {
     const run = runCli([

@@ -131,13 +131,14 @@ export function createRequestHandler(state: TServingState) {
       }
       let request: TInferRequest;
       try {
+        loaded.batcher.admit(body.length);
         request = parseInfer(kind, loaded, req, body);
       } catch (error) {
         fail(res, kind, error);
         finish(describeError(error).status, 0);
         return;
       }
-      loaded.batcher.submit(request).then(
+      loaded.batcher.submit(request, body.length).then(
         (outputs) => {
           let r: TReply;
           try {
