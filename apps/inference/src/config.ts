@@ -10,6 +10,11 @@ const SETTINGS = {
   deployment: { env: "KUBESERVE_DEPLOYMENT", flag: "deployment", help: "metrics label" },
   host: { env: "KUBESERVE_HOST", flag: "host", help: "listen address" },
   port: { env: "KUBESERVE_PORT", flag: "port", help: "listen port (0 = any free port)" },
+  authToken: {
+    env: "KUBESERVE_AUTH_TOKEN",
+    flag: "auth-token",
+    help: "require Authorization: Bearer <token> (prefer the env var: argv is public)",
+  },
   maxBodyBytes: { env: "KUBESERVE_MAX_BODY_BYTES", flag: "max-body-bytes", help: "413 above" },
   batching: { env: "KUBESERVE_BATCHING", flag: "batching", help: "auto | on | off" },
   maxBatchSize: { env: "KUBESERVE_MAX_BATCH_SIZE", flag: "max-batch-size", help: "rows per run" },
@@ -79,6 +84,10 @@ export const ZConfig = z.object({
   deployment: z.string().default(""),
   host: z.string().min(1).default("0.0.0.0"),
   port: zInt(0, 65535).default(8080),
+  authToken: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,}$/, "at least 16 printable ASCII characters, no spaces")
+    .optional(),
   maxBodyBytes: zInt(1024, 2 ** 31).default(32 * 1024 * 1024),
   batching: z.enum(["auto", "on", "off"]).default("auto"),
   maxBatchSize: zInt(1, 65536).default(32),

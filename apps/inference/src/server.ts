@@ -129,6 +129,7 @@ export async function startInferenceServer(options: TStartOptions): Promise<TInf
     metrics,
     stats: new InferenceStats(),
     maxBodyBytes: config.maxBodyBytes,
+    authToken: config.authToken,
     loaded: undefined,
     isDraining: false,
     renderMetrics: renderMetrics ?? (() => metrics.registry.metrics()),
@@ -137,7 +138,9 @@ export async function startInferenceServer(options: TStartOptions): Promise<TInf
   const address = await listen(server, config.host, config.port);
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${address.port}`;
-  logger.info({ url }, "listening; loading model");
+  // supervisors read this line for the port (--port 0 picks a free one)
+  logger.info({ url, host: address.address, port: address.port }, "listening");
+  logger.info({ isAuthRequired: config.authToken !== undefined }, "loading model");
   onListening?.(url);
 
   let model: TLoadedModel;

@@ -8,9 +8,10 @@ import { buildV1Response, parseV1Request } from "../protocol/v1";
 import { parseV2Request } from "../protocol/v2-request";
 import { buildV2Response } from "../protocol/v2-response";
 import type { TOutputTensor } from "../runtime/batcher";
+import { createTokenCheck, UNAUTHORIZED_BODY } from "./auth";
 import { readBody } from "./read-body";
 import { BINARY_TYPE, JSON_TYPE, describeError, send, sendError } from "./respond";
-import { createRoutes } from "./routes";
+import { createRoutes, protocolOf } from "./routes";
 import type { TLoadedServing, TServingState } from "./serving-state";
 
 type TInferKind = "v2" | "v1" | "predict";
@@ -160,11 +161,23 @@ export function createRequestHandler(state: TServingState) {
   };
 
   const routes = createRoutes(state, describeServer());
+  const isAuthorized = createTokenCheck(state.authToken);
+  const deny = (res: ServerResponse, path: string) => {
+    countRequest(protocolOf(path), 401);
+    // close: an unauthenticated client gets no keep-alive connection and no body read
+    send(res, 401, UNAUTHORIZED_BODY, JSON_TYPE, true, {
+      "www-authenticate": 'Bearer realm="kubeserve-inference"',
+    });
+  };
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const path = q === -1 ? url : url.slice(0, q);
+    if (isAuthorized !== undefined && !isAuthorized(req)) {
+      deny(res, path);
+      return;
+    }
     const route = routes.find(req.method ?? "GET", path);
     if (route.kind === "infer") {
       infer(req, res, route.infer);
