@@ -47,7 +47,8 @@ async function waitForUrl(run: TRun): Promise<string> {
   throw new Error(`CLI did not become ready:\n${run.stdout()}\n${run.stderr()}`);
 }
 
-describe("kubeserve-inference CLI", () => {
+// each test starts the CLI through tsx, which takes seconds on a busy machine
+describe("kubeserve-inference CLI", { timeout: 30_000 }, () => {
   it("exits 1 with a clear message when the model cannot be loaded", async () => {
     const run = runCli(["--model", "/nonexistent/model.onnx", "--port", "0"]);
     expect(await run.exit).toBe(1);

@@ -153,3 +153,21 @@ export function writeSlowModel(file: string): void {
     }),
   );
 }
+
+/** x [N,2] → log = Log(x), reciprocal = 1/x: x = 0 and x = -1 give -Infinity, NaN and Infinity. */
+export function writeNonFiniteModel(file: string): void {
+  writeFileSync(
+    file,
+    encodeModel({
+      inputs: [{ name: "x", elem: ELEM.FLOAT, dims: ["N", 2] }],
+      outputs: [
+        { name: "log", elem: ELEM.FLOAT, dims: ["N", 2] },
+        { name: "reciprocal", elem: ELEM.FLOAT, dims: ["N", 2] },
+      ],
+      nodes: [
+        { op: "Log", inputs: ["x"], outputs: ["log"] },
+        { op: "Reciprocal", inputs: ["x"], outputs: ["reciprocal"] },
+      ],
+    }),
+  );
+}

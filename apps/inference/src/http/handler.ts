@@ -53,9 +53,6 @@ function buildReply(
   outputs: TOutputTensor[],
 ): TReply {
   if (kind !== "v2") {
-    if (outputs[0]!.spec.info.kind === "fp16") {
-      throw new HttpError(400, "FP16 outputs are only sent by V2 with binary_data");
-    }
     return { status: 200, body: buildV1Response(outputs[0]!), type: JSON_TYPE };
   }
   const response = buildV2Response(loaded.v2Prefix, request.id, outputs, request.outputs);
