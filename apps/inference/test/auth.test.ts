@@ -113,6 +113,41 @@ describe("--auth-token", () => {
     expect(metrics.text).toMatch(/^requests_total\{protocol="predict",code="401",.*\} \d+$/m);
   });
 
+  it("answers a large unauthenticated upload with 401 and hangs up instead of reading it", async () => {
+    const small = await startFixture("iris-logreg", { name: "iris", authToken: TOKEN });
+    try {
+      const chunk = Buffer.alloc(256 * 1024, 0x20);
+      let written = 0;
+      const outcome = await new Promise<{ status: number; isCut: boolean }>((resolve) => {
+        let status = 0;
+        const req = httpRequest(`${small.url}/predict`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
+        });
+        req.on("response", (res) => {
+          status = res.statusCode ?? 0;
+          res.resume();
+        });
+        req.on("error", () => resolve({ status, isCut: true }));
+        req.on("close", () => resolve({ status, isCut: written < 256 * 1024 * 1024 }));
+        const pump = () => {
+          while (written < 256 * 1024 * 1024) {
+            written += chunk.length;
+            if (!req.write(chunk)) return void req.once("drain", pump);
+          }
+          req.end();
+        };
+        pump();
+      });
+      expect(outcome.status).toBe(401);
+      // the server hung up long before the client's 256 MiB were sent
+      expect(outcome.isCut).toBe(true);
+      expect(written).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      await small.close();
+    }
+  });
+
   it("stays open when no token is configured", async () => {
     const open = await startFixture("iris-logreg", { name: "iris" });
     try {

@@ -161,7 +161,7 @@ export function createRequestHandler(state: TServingState) {
   const isAuthorized = createTokenCheck(state.authToken);
   const deny = (res: ServerResponse, path: string) => {
     countRequest(protocolOf(path), 401);
-    // close: an unauthenticated client gets no keep-alive connection and no body read
+    // connection: close, so node hangs up after the answer instead of reading the body to its end
     send(res, 401, UNAUTHORIZED_BODY, JSON_TYPE, true, {
       "www-authenticate": 'Bearer realm="kubeserve-inference"',
     });
