@@ -28,7 +28,8 @@ function readMetric(text: string, name: string): number {
   return line ? Number(line.split(" ").pop()) : NaN;
 }
 
-describe("dynamic batching", () => {
+// hundreds of real HTTP requests and ONNX runs: seconds on a busy 2-core machine
+describe("dynamic batching", { timeout: 30_000 }, () => {
   let server: TInferenceServer;
   let session: ort.InferenceSession;
   beforeAll(async () => {
@@ -103,7 +104,7 @@ describe("dynamic batching", () => {
   });
 });
 
-describe("queue bound", () => {
+describe("queue bound", { timeout: 30_000 }, () => {
   let server: TInferenceServer;
   beforeAll(async () => {
     server = await startFixture("mlp-wide", { batching: "off", maxQueueSize: 2 });
@@ -131,7 +132,7 @@ describe("queue bound", () => {
   });
 });
 
-describe("queue byte budget", () => {
+describe("queue byte budget", { timeout: 30_000 }, () => {
   let server: TInferenceServer;
   const rows = readSamples("mlp-wide").inputs;
   // 200 rows of 256 numbers: about 1 MB of JSON per request
