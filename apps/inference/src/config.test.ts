@@ -28,6 +28,28 @@ describe("loadConfig", () => {
     expect(loadConfig(["--port", "9100"], env)).toMatchObject({ model: "env.onnx", port: 9100 });
   });
 
+  it("reads the replica token and the queue byte budget from env or flags", () => {
+    const token = "0123456789abcdef-token";
+    const defaults = loadConfig(["--model", "m.onnx"], {});
+    expect(defaults).toMatchObject({ maxQueueBytes: 268435456 });
+    expect(defaults).not.toHaveProperty("authToken");
+    expect(
+      loadConfig(["--model", "m.onnx"], {
+        KUBESERVE_AUTH_TOKEN: token,
+        KUBESERVE_MAX_QUEUE_BYTES: "1048576",
+      }),
+    ).toMatchObject({ authToken: token, maxQueueBytes: 1048576 });
+    expect(
+      loadConfig(
+        ["--model", "m.onnx", "--auth-token", `${token}2`, "--max-queue-bytes", "4096"],
+        {},
+      ),
+    ).toMatchObject({ authToken: `${token}2`, maxQueueBytes: 4096 });
+    expect(() => loadConfig(["--model", "m.onnx", "--max-queue-bytes", "10"], {})).toThrow(
+      /KUBESERVE_MAX_QUEUE_BYTES \(--max-queue-bytes\)/,
+    );
+  });
+
   it("names the variable and flag of a bad value", () => {
     expect(() => loadConfig(["--model", "m.onnx", "--batching", "maybe"], {})).toThrow(
       /KUBESERVE_BATCHING \(--batching\)/,

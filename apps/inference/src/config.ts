@@ -15,6 +15,11 @@ const SETTINGS = {
   deployment: { env: "KUBESERVE_DEPLOYMENT", flag: "deployment", help: "metrics label" },
   host: { env: "KUBESERVE_HOST", flag: "host", help: "listen address" },
   port: { env: "KUBESERVE_PORT", flag: "port", help: "listen port (0 = any free port)" },
+  authToken: {
+    env: "KUBESERVE_AUTH_TOKEN",
+    flag: "auth-token",
+    help: "require Authorization: Bearer <token> (prefer the env var: argv is public)",
+  },
   maxBodyBytes: { env: "KUBESERVE_MAX_BODY_BYTES", flag: "max-body-bytes", help: "413 above" },
   batching: { env: "KUBESERVE_BATCHING", flag: "batching", help: "auto | on | off" },
   maxBatchSize: { env: "KUBESERVE_MAX_BATCH_SIZE", flag: "max-batch-size", help: "rows per run" },
@@ -27,6 +32,11 @@ const SETTINGS = {
     env: "KUBESERVE_MAX_QUEUE_SIZE",
     flag: "max-queue-size",
     help: "queued requests before 503",
+  },
+  maxQueueBytes: {
+    env: "KUBESERVE_MAX_QUEUE_BYTES",
+    flag: "max-queue-bytes",
+    help: "queued body bytes before 503",
   },
   workers: {
     env: "KUBESERVE_WORKERS",
@@ -80,11 +90,16 @@ export const ZConfig = z.object({
   deployment: z.string().default(""),
   host: z.string().min(1).default("0.0.0.0"),
   port: zInt(0, 65535).default(8080),
+  authToken: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,}$/, "at least 16 printable ASCII characters, no spaces")
+    .optional(),
   maxBodyBytes: zInt(1024, 2 ** 31).default(32 * 1024 * 1024),
   batching: z.enum(["auto", "on", "off"]).default("auto"),
   maxBatchSize: zInt(1, 65536).default(32),
   maxQueueDelayMs: z.coerce.number().min(0).max(1000).default(1),
   maxQueueSize: zInt(1, 1_000_000).default(1024),
+  maxQueueBytes: zInt(1024, 2 ** 40).default(256 * 1024 * 1024),
   workers: zInt(1, 64).default(1),
   intraOpThreads: zInt(1, 256).default(1),
   interOpThreads: zInt(1, 256).default(1),

@@ -71,6 +71,7 @@ function prepareServing(
       maxBatchSize: config.maxBatchSize,
       maxQueueDelayMs: config.maxQueueDelayMs,
       maxQueueSize: config.maxQueueSize,
+      maxQueueBytes: config.maxQueueBytes,
     },
     {
       onRun: (rows, _requests, runMs, queueMs) => {
@@ -128,6 +129,7 @@ export async function startInferenceServer(options: TStartOptions): Promise<TInf
     metrics,
     stats: new InferenceStats(),
     maxBodyBytes: config.maxBodyBytes,
+    authToken: config.authToken,
     loaded: undefined,
     isDraining: false,
     renderMetrics: renderMetrics ?? (() => metrics.registry.metrics()),
@@ -136,7 +138,9 @@ export async function startInferenceServer(options: TStartOptions): Promise<TInf
   const address = await listen(server, config.host, config.port);
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${address.port}`;
-  logger.info({ url }, "listening; loading model");
+  // supervisors read this line for the port (--port 0 picks a free one)
+  logger.info({ url, host: address.address, port: address.port }, "listening");
+  logger.info({ isAuthRequired: config.authToken !== undefined }, "loading model");
   onListening?.(url);
 
   let model: TLoadedModel;
@@ -177,8 +181,10 @@ export async function startInferenceServer(options: TStartOptions): Promise<TInf
       const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
       await closed;
       clearTimeout(timer);
+      // a force-closed connection can leave its batch on the session: release only after it
+      const batches = await state.loaded!.batcher.close();
       await model.session.release();
-      logger.info("shut down");
+      logger.info({ droppedQueued: batches.dropped, awaitedRun: batches.wasRunning }, "shut down");
     })());
 
   return {

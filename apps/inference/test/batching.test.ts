@@ -1,7 +1,15 @@
 import ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TInferenceServer } from "../src/index";
-import { FIXTURES, type TV2Output, postJson, readSamples, request, startFixture } from "./helpers";
+import {
+  FIXTURES,
+  type TV2Output,
+  postJson,
+  postRaw,
+  readSamples,
+  request,
+  startFixture,
+} from "./helpers";
 
 const samples = readSamples("mlp-64");
 
@@ -20,7 +28,8 @@ function readMetric(text: string, name: string): number {
   return line ? Number(line.split(" ").pop()) : NaN;
 }
 
-describe("dynamic batching", () => {
+// hundreds of real HTTP requests and ONNX runs: seconds on a busy 2-core machine
+describe("dynamic batching", { timeout: 30_000 }, () => {
   let server: TInferenceServer;
   let session: ort.InferenceSession;
   beforeAll(async () => {
@@ -95,7 +104,7 @@ describe("dynamic batching", () => {
   });
 });
 
-describe("queue bound", () => {
+describe("queue bound", { timeout: 30_000 }, () => {
   let server: TInferenceServer;
   beforeAll(async () => {
     server = await startFixture("mlp-wide", { batching: "off", maxQueueSize: 2 });
@@ -120,5 +129,54 @@ describe("queue bound", () => {
     expect(rejected[0]!.body.error).toContain("queue is full");
     expect(replies.every((r) => r.status === 200 || r.status === 503)).toBe(true);
     expect((await postJson(`${server.url}/predict`, { instances: rows })).status).toBe(200);
+  });
+});
+
+describe("queue byte budget", { timeout: 30_000 }, () => {
+  let server: TInferenceServer;
+  const rows = readSamples("mlp-wide").inputs;
+  // 200 rows of 256 numbers: about 1 MB of JSON per request
+  const body = Buffer.from(
+    JSON.stringify({ instances: Array.from({ length: 25 }, () => rows).flat() }),
+  );
+  beforeAll(async () => {
+    server = await startFixture("mlp-wide", {
+      batching: "off",
+      maxQueueSize: 1000,
+      maxQueueBytes: Math.round(2.5 * body.length),
+    });
+  });
+  afterAll(() => server.close());
+
+  it("answers 503 with Retry-After once the queued bodies exceed the byte budget, and recovers", async () => {
+    const replies = await Promise.all(
+      Array.from({ length: 16 }, () =>
+        postRaw(`${server.url}/predict`, body).then((res) => ({
+          status: res.status,
+          retryAfter: res.headers["retry-after"],
+          body: JSON.parse(res.text) as { error?: string },
+        })),
+      ),
+    );
+    const rejected = replies.filter((r) => r.status === 503);
+    // far below the request-count bound: only the byte budget can refuse these
+    expect(rejected.length).toBeGreaterThan(0);
+    expect(rejected[0]!.retryAfter).toBe("1");
+    expect(rejected[0]!.body.error).toMatch(
+      /queue is full \(\d+ bytes of requests waiting, limit \d+\)/,
+    );
+    expect(replies.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(2);
+    expect(replies.every((r) => r.status === 200 || r.status === 503)).toBe(true);
+    expect((await postRaw(`${server.url}/predict`, body)).status).toBe(200);
+  }, 30_000);
+
+  it("admits one request larger than the whole budget into an empty queue", async () => {
+    const small = await startFixture("mlp-wide", { batching: "off", maxQueueBytes: 1024 });
+    try {
+      expect(body.length).toBeGreaterThan(1024);
+      expect((await postRaw(`${small.url}/predict`, body)).status).toBe(200);
+    } finally {
+      await small.close();
+    }
   });
 });

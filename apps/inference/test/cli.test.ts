@@ -2,7 +2,16 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { request as httpRequest } from "node:http";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { FIXTURES, postJson, readSamples, request } from "./helpers";
+import {
+  FIXTURES,
+  postJson,
+  postRaw,
+  readSamples,
+  request,
+  slowModelRequest,
+  type TLogLine,
+  writeSlowModelFile,
+} from "./helpers";
 
 const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 const iris = readSamples("iris-logreg");
@@ -38,7 +47,8 @@ async function waitForUrl(run: TRun): Promise<string> {
   throw new Error(`CLI did not become ready:\n${run.stdout()}\n${run.stderr()}`);
 }
 
-describe("kubeserve-inference CLI", () => {
+// each test starts the CLI through tsx, which takes seconds on a busy machine
+describe("kubeserve-inference CLI", { timeout: 30_000 }, () => {
   it("exits 1 with a clear message when the model cannot be loaded", async () => {
     const run = runCli(["--model", "/nonexistent/model.onnx", "--port", "0"]);
     expect(await run.exit).toBe(1);
@@ -70,6 +80,13 @@ describe("kubeserve-inference CLI", () => {
     ]);
     try {
       const url = await waitForUrl(run);
+      // the first line names the port that --port 0 picked, for supervisors
+      const first = JSON.parse(run.stdout().split("\n")[0]!) as Record<string, unknown>;
+      expect(first).toMatchObject({
+        msg: "listening",
+        host: "127.0.0.1",
+        port: Number(new URL(url).port),
+      });
       expect((await postJson(`${url}/predict`, { instances: iris.inputs })).status).toBe(200);
       const body = Buffer.from(JSON.stringify({ instances: iris.inputs }));
       const status = new Promise<number>((resolve, reject) => {
@@ -93,6 +110,94 @@ describe("kubeserve-inference CLI", () => {
       run.child.kill("SIGKILL");
     }
   });
+
+  it("on SIGTERM with a slow batch on the session, waits for it before releasing the model", async () => {
+    const run = runCli([
+      ...["--model", writeSlowModelFile(), "--name", "slow", "--port", "0", "--host", "127.0.0.1"],
+      ...["--shutdown-timeout-ms", "0"],
+    ]);
+    try {
+      const url = await waitForUrl(run);
+      const { body, headers } = slowModelRequest();
+      const replies = Array.from({ length: 5 }, () =>
+        postRaw(`${url}/v2/models/slow/infer`, body, headers).then(
+          (res) => res.status,
+          () => "connection closed",
+        ),
+      );
+      await Promise.race(replies);
+      run.child.kill("SIGTERM");
+      expect(await run.exit).toBe(0);
+      await Promise.all(replies);
+      const lines = run
+        .stdout()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as TLogLine);
+      const shutDown = lines.find((l) => l.msg === "shut down");
+      expect(shutDown!.awaitedRun === true || shutDown!.droppedQueued! > 0).toBe(true);
+      expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+    } finally {
+      run.child.kill("SIGKILL");
+    }
+  }, 30_000);
+
+  it("--workers 2 with KUBESERVE_AUTH_TOKEN: every worker demands the token", async () => {
+    const token = "cluster-token-0123456789abcdef";
+    const run = runCli(
+      [
+        "--model",
+        `${FIXTURES}iris-logreg.onnx`,
+        "--name",
+        "iris",
+        "--port",
+        "0",
+        "--host",
+        "127.0.0.1",
+      ],
+      { KUBESERVE_WORKERS: "2", KUBESERVE_AUTH_TOKEN: token },
+    );
+    try {
+      const url = await waitForWorkersUrl(run);
+      const listening = run
+        .stdout()
+        .split("\n")
+        .filter((l) => l.includes('"msg":"listening"'))
+        .map((l) => JSON.parse(l) as { port: number });
+      // both workers listen on the one port the cluster picked
+      expect(listening).toHaveLength(2);
+      expect(new Set(listening.map((l) => l.port))).toEqual(new Set([Number(new URL(url).port)]));
+      // a fresh connection per request, so the cluster's round robin reaches both workers
+      const statuses = async (authorization?: string) => {
+        const codes: number[] = [];
+        for (let i = 0; i < 12; i++) {
+          const reply = await postRaw(
+            `${url}/predict`,
+            JSON.stringify({ instances: iris.inputs }),
+            {
+              "content-type": "application/json",
+              connection: "close",
+              ...(authorization ? { authorization } : {}),
+            },
+          );
+          codes.push(reply.status);
+        }
+        return codes;
+      };
+      expect(new Set(await statuses())).toEqual(new Set([401]));
+      expect(new Set(await statuses(`Bearer ${token}x`))).toEqual(new Set([401]));
+      expect(new Set(await statuses(`Bearer ${token}`))).toEqual(new Set([200]));
+      const metrics = await request(`${url}/metrics`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(metrics.text).toMatch(/^requests_total\{protocol="predict",code="401",.*\} 24$/m);
+      run.child.kill("SIGTERM");
+      expect(await run.exit).toBe(0);
+      expect(run.stdout() + run.stderr()).not.toContain(token);
+    } finally {
+      run.child.kill("SIGKILL");
+    }
+  }, 30_000);
 
   it("--workers 2 serves from two processes and sums their metrics", async () => {
     const run = runCli([

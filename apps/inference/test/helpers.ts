@@ -1,7 +1,11 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { startInferenceServer, type TInferenceServer, type TStartOptions } from "../src/index";
+import { writeSlowModel } from "./onnx-builder";
 
 export const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
 
@@ -50,6 +54,30 @@ export async function request(
     body = undefined;
   }
   return { status: res.status, headers: res.headers, body, text };
+}
+
+/** POST over node:http: much cheaper than fetch for megabyte bodies sent from the test process. */
+export function postRaw(
+  url: string,
+  body: string | Buffer,
+  headers: Record<string, string> = { "content-type": "application/json" },
+): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: "POST", headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text: Buffer.concat(chunks).toString("utf8"),
+        }),
+      );
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
 }
 
 export function postJson(url: string, body: unknown): Promise<TReply> {
@@ -114,4 +142,31 @@ export function toFloat32(bytes: Buffer): number[] {
 export function toBigInt64(bytes: Buffer): number[] {
   const copy = new Uint8Array(bytes);
   return Array.from(new BigInt64Array(copy.buffer), Number);
+}
+
+export type TLogLine = { level: number; msg: string; droppedQueued?: number; awaitedRun?: boolean };
+
+/** The slow test model with 1024 rows: a 16 KB body that keeps the session busy ~0.3 s. */
+export function slowModelRequest() {
+  const rows = 1024;
+  const data = new Float32Array(rows * 4).map((_, i) => Math.sin(i));
+  return encodeBinaryRequest(
+    {
+      inputs: [
+        {
+          name: "x",
+          shape: [rows, 4],
+          datatype: "FP32",
+          parameters: { binary_data_size: data.byteLength },
+        },
+      ],
+    },
+    [new Uint8Array(data.buffer)],
+  );
+}
+
+export function writeSlowModelFile(): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "kubeserve-slow-")), "slow.onnx");
+  writeSlowModel(file);
+  return file;
 }

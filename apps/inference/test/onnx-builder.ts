@@ -132,3 +132,42 @@ export function writeAddModel(file: string): void {
     }),
   );
 }
+
+/**
+ * A deliberately slow model with a tiny input: x [N,4] is tiled to t [N,2048], then
+ * y = sum(tᵀ·t) costs 8.4 M multiply-adds per row while a request body stays a few bytes a row.
+ */
+export function writeSlowModel(file: string): void {
+  writeFileSync(
+    file,
+    encodeModel({
+      inputs: [{ name: "x", elem: ELEM.FLOAT, dims: ["N", 4] }],
+      outputs: [{ name: "y", elem: ELEM.FLOAT, dims: [1, 1] }],
+      nodes: [
+        { op: "Tile", inputs: ["x", "repeats"], outputs: ["t"] },
+        { op: "Transpose", inputs: ["t"], outputs: ["tt"] },
+        { op: "MatMul", inputs: ["tt", "t"], outputs: ["gram"] },
+        { op: "ReduceSum", inputs: ["gram"], outputs: ["y"] },
+      ],
+      int64Initializers: [{ name: "repeats", values: [1, 512] }],
+    }),
+  );
+}
+
+/** x [N,2] → log = Log(x), reciprocal = 1/x: x = 0 and x = -1 give -Infinity, NaN and Infinity. */
+export function writeNonFiniteModel(file: string): void {
+  writeFileSync(
+    file,
+    encodeModel({
+      inputs: [{ name: "x", elem: ELEM.FLOAT, dims: ["N", 2] }],
+      outputs: [
+        { name: "log", elem: ELEM.FLOAT, dims: ["N", 2] },
+        { name: "reciprocal", elem: ELEM.FLOAT, dims: ["N", 2] },
+      ],
+      nodes: [
+        { op: "Log", inputs: ["x"], outputs: ["log"] },
+        { op: "Reciprocal", inputs: ["x"], outputs: ["reciprocal"] },
+      ],
+    }),
+  );
+}

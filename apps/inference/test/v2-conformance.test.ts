@@ -337,7 +337,7 @@ describe("V2 datatypes through Identity models", () => {
     }
   });
 
-  it("FP16 works with the binary extension and is refused as JSON", async () => {
+  it("FP16 works with the binary extension and as JSON numbers (rounded to nearest even)", async () => {
     const server = await start(ELEM.FLOAT16, "fp16");
     const url = `${server.url}/v2/models/fp16/infer`;
     const halfs = Uint16Array.from([0x3c00, 0xc000, 0x0000, 0x7bff]); // 1, -2, 0, 65504
@@ -356,11 +356,28 @@ describe("V2 datatypes through Identity models", () => {
     expect(Array.from(new Uint16Array(new Uint8Array(decoded.bytes.get("y")!).buffer))).toEqual(
       Array.from(halfs),
     );
-    const json = await postJson(url, {
-      inputs: [{ name: "x", shape: [2, 2], datatype: "FP16", data: [1, 2, 3, 4] }],
+    for (const data of [
+      [1, -2, 0.1, 65504],
+      [
+        [1, -2],
+        [0.1, 65504],
+      ],
+    ]) {
+      const json = await postJson(url, {
+        inputs: [{ name: "x", shape: [2, 2], datatype: "FP16", data }],
+      });
+      expect(json.status, json.text).toBe(200);
+      expect((json.body as { outputs: TV2Output[] }).outputs[0]).toMatchObject({
+        datatype: "FP16",
+        shape: [2, 2],
+        data: [1, -2, 0.0999755859375, 65504],
+      });
+    }
+    const tooLarge = await postJson(url, {
+      inputs: [{ name: "x", shape: [1, 2], datatype: "FP16", data: [1, 65536] }],
     });
-    expect(json.status).toBe(400);
-    expect((json.body as { error: string }).error).toContain("binary");
+    expect(tooLarge.status).toBe(400);
+    expect((tooLarge.body as { error: string }).error).toContain("FP16 range");
   });
 
   it("BYTES works with the binary extension (4-byte length prefixes)", async () => {

@@ -8,9 +8,10 @@ import { buildV1Response, parseV1Request } from "../protocol/v1";
 import { parseV2Request } from "../protocol/v2-request";
 import { buildV2Response } from "../protocol/v2-response";
 import type { TOutputTensor } from "../runtime/batcher";
+import { createTokenCheck, UNAUTHORIZED_BODY } from "./auth";
 import { readBody } from "./read-body";
 import { BINARY_TYPE, JSON_TYPE, describeError, send, sendError } from "./respond";
-import { createRoutes } from "./routes";
+import { createRoutes, protocolOf } from "./routes";
 import type { TLoadedServing, TServingState } from "./serving-state";
 
 type TInferKind = "v2" | "v1" | "predict";
@@ -52,9 +53,6 @@ function buildReply(
   outputs: TOutputTensor[],
 ): TReply {
   if (kind !== "v2") {
-    if (outputs[0]!.spec.info.kind === "fp16") {
-      throw new HttpError(400, "FP16 outputs are only sent by V2 with binary_data");
-    }
     return { status: 200, body: buildV1Response(outputs[0]!), type: JSON_TYPE };
   }
   const response = buildV2Response(loaded.v2Prefix, request.id, outputs, request.outputs);
@@ -131,13 +129,14 @@ export function createRequestHandler(state: TServingState) {
       }
       let request: TInferRequest;
       try {
+        loaded.batcher.admit(body.length);
         request = parseInfer(kind, loaded, req, body);
       } catch (error) {
         fail(res, kind, error);
         finish(describeError(error).status, 0);
         return;
       }
-      loaded.batcher.submit(request).then(
+      loaded.batcher.submit(request, body.length).then(
         (outputs) => {
           let r: TReply;
           try {
@@ -159,11 +158,23 @@ export function createRequestHandler(state: TServingState) {
   };
 
   const routes = createRoutes(state, describeServer());
+  const isAuthorized = createTokenCheck(state.authToken);
+  const deny = (res: ServerResponse, path: string) => {
+    countRequest(protocolOf(path), 401);
+    // connection: close, so node hangs up after the answer instead of reading the body to its end
+    send(res, 401, UNAUTHORIZED_BODY, JSON_TYPE, true, {
+      "www-authenticate": 'Bearer realm="kubeserve-inference"',
+    });
+  };
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const path = q === -1 ? url : url.slice(0, q);
+    if (isAuthorized !== undefined && !isAuthorized(req)) {
+      deny(res, path);
+      return;
+    }
     const route = routes.find(req.method ?? "GET", path);
     if (route.kind === "infer") {
       infer(req, res, route.infer);

@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { JsonSyntaxError } from "../protocol/json-scan";
 import { HttpError } from "../protocol/errors";
-import { InferenceError, QueueFullError } from "../runtime/batcher";
+import { InferenceError, QueueFullError, ShuttingDownError } from "../runtime/batcher";
 
 export const JSON_TYPE = "application/json";
 export const BINARY_TYPE = "application/octet-stream";
@@ -32,7 +32,7 @@ export function describeError(error: unknown): TErrorReply {
     return { status: error.status, message: error.message, headers: error.headers };
   }
   if (error instanceof JsonSyntaxError) return { status: 400, message: error.message };
-  if (error instanceof QueueFullError) {
+  if (error instanceof QueueFullError || error instanceof ShuttingDownError) {
     return { status: 503, message: error.message, headers: { "retry-after": "1" } };
   }
   if (error instanceof InferenceError) return { status: 500, message: error.message };

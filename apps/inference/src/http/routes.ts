@@ -25,7 +25,7 @@ function decodeSegment(segment: string): string {
   }
 }
 
-function protocolOf(path: string): TProtocol {
+export function protocolOf(path: string): TProtocol {
   if (path.startsWith("/v2")) return "v2";
   if (path.startsWith("/v1")) return "v1";
   if (path === "/predict" || path === "/health") return "predict";

@@ -24,6 +24,8 @@ export type TServingState = {
   metrics: TMetrics;
   stats: InferenceStats;
   maxBodyBytes: number;
+  /** every request must carry `Authorization: Bearer <authToken>` when set */
+  authToken: string | undefined;
   /** set once the model loaded and its warm-up run succeeded */
   loaded: TLoadedServing | undefined;
   isDraining: boolean;

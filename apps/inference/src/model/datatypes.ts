@@ -152,3 +152,40 @@ export function encodeLengthPrefixed(values: readonly string[]): Buffer {
   }
   return Buffer.concat(parts);
 }
+
+function roundHalfEven(x: number): number {
+  const floor = Math.floor(x);
+  const rest = x - floor;
+  if (rest !== 0.5) return rest < 0.5 ? floor : floor + 1;
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
+/**
+ * IEEE 754 half-precision bits of a finite number within ±65504, rounded to nearest even
+ * straight from the double (no float32 step, so no double rounding). Scaling by powers of
+ * two keeps every intermediate exact.
+ */
+export function toHalfBits(value: number): number {
+  const sign = value < 0 || Object.is(value, -0) ? 0x8000 : 0;
+  const magnitude = Math.abs(value);
+  // subnormals are whole multiples of 2^-24; 1024 of them carry into the smallest normal
+  if (magnitude < 2 ** -14) return sign | roundHalfEven(magnitude * 2 ** 24);
+  let exponent = Math.floor(Math.log2(magnitude));
+  if (2 ** exponent > magnitude) exponent--;
+  else if (2 ** (exponent + 1) <= magnitude) exponent++;
+  let mantissa = roundHalfEven((magnitude / 2 ** exponent - 1) * 1024);
+  if (mantissa === 1024) {
+    mantissa = 0;
+    exponent++;
+  }
+  return sign | ((exponent + 15) << 10) | mantissa;
+}
+
+export function fromHalfBits(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const mantissa = bits & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 31) return mantissa === 0 ? sign * Infinity : NaN;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+}

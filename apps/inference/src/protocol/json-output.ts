@@ -1,13 +1,21 @@
-import type { TDatatypeInfo, TTensorData } from "../model/datatypes";
+import { fromHalfBits, type TDatatypeInfo, type TTensorData } from "../model/datatypes";
 
-/** JSON has no NaN or Infinity: a model that produces them gets null in that place. */
+/**
+ * JSON has no NaN or Infinity: they are sent as the strings "NaN", "Infinity", "-Infinity"
+ * (allowed by the protocol's tensor_data schema, and read back as numbers by Number(),
+ * Float32Array and numpy, where null would silently become 0 in a typed array).
+ */
+function formatNonFinite(v: number): string {
+  return v !== v ? '"NaN"' : v > 0 ? '"Infinity"' : '"-Infinity"';
+}
+
 function formatNumbers(data: ArrayLike<number>, start: number, end: number): string {
   if (start >= end) return "";
   let v = data[start]!;
-  let out = v - v === 0 ? String(v) : "null";
+  let out = v - v === 0 ? String(v) : formatNonFinite(v);
   for (let i = start + 1; i < end; i++) {
     v = data[i]!;
-    out += v - v === 0 ? "," + v : ",null";
+    out += v - v === 0 ? "," + v : "," + formatNonFinite(v);
   }
   return out;
 }
@@ -18,7 +26,10 @@ function formatOthers(info: TDatatypeInfo, data: TTensorData, start: number, end
     const v = data[i]!;
     if (info.kind === "bytes") parts.push(JSON.stringify(v));
     else if (info.kind === "bool") parts.push(v ? "true" : "false");
-    else parts.push(String(v));
+    else if (info.kind === "fp16") {
+      const half = fromHalfBits(v as number);
+      parts.push(half - half === 0 ? String(half) : formatNonFinite(half));
+    } else parts.push(String(v));
   }
   return parts.join(",");
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { buildHostileBodies } from "../../bench/json-bodies";
 import { JsonScanner, JsonSyntaxError, NumericRef, type TJsonValue } from "./json-scan";
 
 /** Turns NumericRefs back into nested arrays so results compare with JSON.parse. */
@@ -156,6 +157,41 @@ describe("JsonScanner", () => {
     const value = scanner.parse(Buffer.from('[[1,2],["a"]]')) as TJsonValue[];
     expect(value[0]).toBeInstanceOf(NumericRef);
     expect(value[1]).toEqual(["a"]);
+  });
+
+  it.each(buildHostileBodies(0.02).map((b) => [b.id, b.text]))(
+    "reads %s like JSON.parse, scanning at most 2× its bytes",
+    (_id, text) => {
+      const scanner = new JsonScanner();
+      const body = Buffer.from(text);
+      const value = scanner.parse(body);
+      expect(scanner.lastScannedBytes).toBeGreaterThanOrEqual(body.length);
+      expect(scanner.lastScannedBytes).toBeLessThanOrEqual(2 * body.length);
+      expect(materialize(scanner, value)).toEqual(normalize(JSON.parse(text)));
+    },
+  );
+
+  it("scans a late non-number at any depth at most twice, in random numeric trees", () => {
+    let seed = 11;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const tree = (depth: number): unknown =>
+      depth === 0
+        ? Math.round(random() * 1000) / 8
+        : Array.from({ length: 1 + Math.floor(random() * 4) }, () => tree(depth - 1));
+    const scanner = new JsonScanner();
+    for (let i = 0; i < 300; i++) {
+      const doc = tree(2 + Math.floor(random() * 6)) as unknown[];
+      // walk down a random path and put a string (or null, or an object) after the last leaf there
+      let node = doc;
+      while (Array.isArray(node[node.length - 1]) && random() < 0.8) {
+        node = node[node.length - 1] as unknown[];
+      }
+      node.push(["late", null, {}][i % 3]);
+      const text = JSON.stringify({ data: doc });
+      const value = scanner.parse(Buffer.from(text));
+      expect(scanner.lastScannedBytes).toBeLessThanOrEqual(2 * text.length);
+      expect(materialize(scanner, value)).toEqual(normalize(JSON.parse(text)));
+    }
   });
 
   it("creates objects without a prototype, so __proto__ is just a key", () => {

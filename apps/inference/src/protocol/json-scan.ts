@@ -3,71 +3,25 @@
  * nested) are not built as JS arrays but written into one shared Float64Array, and returned
  * as a NumericRef. Everything else becomes ordinary values. It also accepts the NaN,
  * Infinity and -Infinity tokens that Python's json module writes, so validation can name them.
+ *
+ * An array is first scanned as numbers. When a non-number turns up, however deep, the scanner
+ * rewinds once to where that numeric attempt began and reads it generically; the arrays that
+ * led to the non-number are known by then and are read generically straight away (only their
+ * completed number-only children are scanned as numbers again). So every byte is scanned at
+ * most twice, never once per nesting level.
  */
+import { JsonCursor, POW10 } from "./json-cursor";
+import { C, MAX_DEPTH, NumericRef, type TJsonObject, type TJsonValue } from "./json-value";
 
-export class JsonSyntaxError extends Error {
-  override name = "JsonSyntaxError";
-}
+export { JsonSyntaxError, NumericRef, type TJsonObject, type TJsonValue } from "./json-value";
 
-/** A rectangular (or ragged) block of numbers in the scanner's value buffer. */
-export class NumericRef {
-  constructor(
-    readonly start: number,
-    readonly count: number,
-    /** lengths per nesting level; meaningless when isRagged */
-    readonly dims: number[],
-    readonly isRagged: boolean,
-    readonly hasNonFinite: boolean,
-    readonly isIntegral: boolean,
-    readonly min: number,
-    readonly max: number,
-  ) {}
-}
-
-export type TJsonValue =
-  null | boolean | number | string | NumericRef | TJsonValue[] | { [key: string]: TJsonValue };
-
-export type TJsonObject = { [key: string]: TJsonValue };
-
-const MAX_DEPTH = 64;
 const EMPTY = Buffer.alloc(0);
-const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 const MAX_EXACT = Number.MAX_SAFE_INTEGER;
 
-const enum C {
-  Tab = 9,
-  Lf = 10,
-  Cr = 13,
-  Space = 32,
-  Quote = 34,
-  Plus = 43,
-  Comma = 44,
-  Minus = 45,
-  Dot = 46,
-  Zero = 48,
-  Nine = 57,
-  Colon = 58,
-  UpperE = 69,
-  UpperI = 73,
-  UpperN = 78,
-  LBracket = 91,
-  Backslash = 92,
-  RBracket = 93,
-  LowerE = 101,
-  LowerF = 102,
-  LowerN = 110,
-  LowerT = 116,
-  LBrace = 123,
-  RBrace = 125,
-}
-
-export class JsonScanner {
+export class JsonScanner extends JsonCursor {
   /** numbers of every NumericRef from the last parse; valid until the next parse */
   values = new Float64Array(4096);
   private used = 0;
-  private buf: Buffer = Buffer.alloc(0);
-  private pos = 0;
-  private end = 0;
   // state of the numeric block being scanned
   private dims: number[] = [];
   private leafLevel = -1;
@@ -78,6 +32,18 @@ export class JsonScanner {
   private max = -Infinity;
   /** set by scanPlainRun when its run ended with ']' */
   private isRunClosed = false;
+  /** elements of the generic arrays being parsed (see parseGenericArray) */
+  private readonly elements: TJsonValue[] = [];
+  private elementCount = 0;
+  /** where the arrays on the way to a failed numeric attempt's non-number start, by level */
+  private readonly pathStarts: number[] = new Array<number>(MAX_DEPTH + 2).fill(-1);
+  private failLevel = 0;
+  /** the next array to read generically without a numeric attempt (-1: none) */
+  private nextPathStart = -1;
+  private pathLevel = 0;
+  /** bytes scanned a second time after rewinds, in this parse */
+  private rewound = 0;
+  private scanned = 0;
 
   /** Parses all of buf (pass a subarray for a JSON header followed by binary data). */
   parse(buf: Buffer): TJsonValue {
@@ -85,49 +51,32 @@ export class JsonScanner {
     this.pos = 0;
     this.end = buf.length;
     this.used = 0;
+    this.rewound = 0;
+    this.nextPathStart = -1;
+    this.elementCount = 0;
     if (this.values.length > 1 << 22) this.values = new Float64Array(4096);
-    this.skipWs();
-    const value = this.parseValue(0);
-    this.skipWs();
-    if (this.pos < this.end) this.fail("unexpected data after the JSON value");
-    this.buf = EMPTY;
-    return value;
+    try {
+      this.skipWs();
+      const value = this.parseValue(0);
+      this.skipWs();
+      if (this.pos < this.end) this.fail("unexpected data after the JSON value");
+      return value;
+    } finally {
+      this.scanned = this.pos + this.rewound;
+      this.buf = EMPTY;
+      // drop references to this body's values
+      if (this.elements.length > 0) this.elements.length = 0;
+    }
+  }
+
+  /** Bytes the last parse read, counting the ones read again after rewinds (at most 2× the body). */
+  get lastScannedBytes(): number {
+    return this.scanned;
   }
 
   /** Copies the numbers of a ref into a plain array (for small things such as shapes). */
   readNumbers(ref: NumericRef): number[] {
     return Array.from(this.values.subarray(ref.start, ref.start + ref.count));
-  }
-
-  private fail(message: string): never {
-    throw new JsonSyntaxError(`malformed JSON at byte ${this.pos}: ${message}`);
-  }
-
-  private skipWs(): void {
-    const buf = this.buf;
-    let pos = this.pos;
-    while (pos < this.end) {
-      const c = buf[pos]!;
-      if (c !== C.Space && c !== C.Lf && c !== C.Cr && c !== C.Tab) break;
-      pos++;
-    }
-    this.pos = pos;
-  }
-
-  /** After a member: consumes ',' (returns false) or the closing bracket (returns true). */
-  private readSeparator(closer: C.RBrace | C.RBracket): boolean {
-    this.skipWs();
-    const c = this.buf[this.pos];
-    if (c === C.Comma) {
-      this.pos++;
-      this.skipWs();
-      return false;
-    }
-    if (c === closer) {
-      this.pos++;
-      return true;
-    }
-    this.fail(`expected ',' or '${closer === C.RBrace ? "}" : "]"}'`);
   }
 
   private parseValue(depth: number): TJsonValue {
@@ -141,14 +90,6 @@ export class JsonScanner {
     if (c === C.LowerF) return this.parseLiteral("false", false);
     if (c === C.LowerN) return this.parseLiteral("null", null);
     return this.parseNumber();
-  }
-
-  private parseLiteral<T>(word: string, value: T): T {
-    for (let i = 0; i < word.length; i++) {
-      if (this.buf[this.pos + i] !== word.charCodeAt(i)) this.fail(`expected ${word}`);
-    }
-    this.pos += word.length;
-    return value;
   }
 
   private parseObject(depth: number): TJsonObject {
@@ -171,65 +112,43 @@ export class JsonScanner {
     }
   }
 
-  private parseString(): string {
-    const buf = this.buf;
-    const start = this.pos + 1;
-    let pos = start;
-    let isAscii = true;
-    let hasEscape = false;
-    for (;;) {
-      if (pos >= this.end) {
-        this.pos = pos;
-        this.fail("unterminated string");
-      }
-      const c = buf[pos]!;
-      if (c === C.Quote) break;
-      if (c === C.Backslash) {
-        hasEscape = true;
-        pos += 2;
-        continue;
-      }
-      if (c < 0x20) {
-        this.pos = pos;
-        this.fail("control character in string");
-      }
-      if (c >= 0x80) isAscii = false;
-      pos++;
-    }
-    this.pos = pos + 1;
-    if (hasEscape) {
-      try {
-        return JSON.parse(buf.toString("utf8", start - 1, pos + 1)) as string;
-      } catch {
-        this.pos = start;
-        this.fail("invalid escape in string");
-      }
-    }
-    return isAscii ? buf.toString("latin1", start, pos) : buf.toString("utf8", start, pos);
-  }
-
   private parseArray(depth: number): TJsonValue {
     const pos = this.pos;
+    if (pos === this.nextPathStart) {
+      // known to hold the non-number of an attempt that already failed: no second attempt
+      this.pathLevel++;
+      this.nextPathStart = this.pathLevel <= this.failLevel ? this.pathStarts[this.pathLevel]! : -1;
+      return this.parseGenericArray(depth);
+    }
     const used = this.used;
     const numeric = this.tryNumericArray(depth);
     if (numeric) return numeric;
+    // this.pos is at the non-number; pathStarts[1..failLevel] hold the arrays around it
+    this.rewound += this.pos - pos;
     this.pos = pos;
     this.used = used;
+    this.pathLevel = 1;
+    this.nextPathStart = this.failLevel >= 1 ? this.pathStarts[1]! : -1;
     return this.parseGenericArray(depth);
   }
 
   private parseGenericArray(depth: number): TJsonValue[] {
-    const out: TJsonValue[] = [];
     this.pos++;
     this.skipWs();
     if (this.buf[this.pos] === C.RBracket) {
       this.pos++;
-      return out;
+      return [];
     }
+    // Elements gather on one shared stack, so each array is allocated once at its exact length.
+    const base = this.elementCount;
     for (;;) {
-      out.push(this.parseValue(depth + 1));
-      if (this.readSeparator(C.RBracket)) return out;
+      const value = this.parseValue(depth + 1);
+      this.elements[this.elementCount++] = value;
+      if (this.readSeparator(C.RBracket)) break;
     }
+    const out = this.elements.slice(base, this.elementCount);
+    this.elementCount = base;
+    return out;
   }
 
   private tryNumericArray(depth: number): NumericRef | undefined {
@@ -259,6 +178,7 @@ export class JsonScanner {
   private scanNumericLevel(level: number, depth: number): boolean {
     if (depth + level > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH}`);
     const buf = this.buf;
+    const start = this.pos;
     this.pos++;
     this.skipWs();
     let count = 0;
@@ -269,7 +189,10 @@ export class JsonScanner {
         const c = buf[this.pos];
         if (c === C.LBracket) {
           if (this.leafLevel !== -1 && this.leafLevel <= level) this.isRagged = true;
-          if (!this.scanNumericLevel(level + 1, depth)) return false;
+          if (!this.scanNumericLevel(level + 1, depth)) {
+            this.pathStarts[level] = start;
+            return false;
+          }
         } else if (
           (c! >= C.Zero && c! <= C.Nine) ||
           c === C.Minus ||
@@ -291,6 +214,8 @@ export class JsonScanner {
           }
           this.pushNumber(this.parseNumber());
         } else {
+          this.failLevel = level;
+          this.pathStarts[level] = start;
           return false;
         }
         count++;
@@ -409,91 +334,5 @@ export class JsonScanner {
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
     if (this.isIntegral && Math.floor(value) !== value) this.isIntegral = false;
-  }
-
-  private parseNumber(): number {
-    const buf = this.buf;
-    const start = this.pos;
-    let pos = start;
-    let isNegative = false;
-    if (buf[pos] === C.Minus) {
-      isNegative = true;
-      pos++;
-    }
-    let c = buf[pos];
-    if (c === C.UpperN || c === C.UpperI) {
-      this.pos = pos;
-      if (c === C.UpperN && !isNegative) return this.parseLiteral("NaN", NaN);
-      return this.parseLiteral("Infinity", isNegative ? -Infinity : Infinity);
-    }
-    let mantissa = 0;
-    let significant = 0;
-    let exponent = 0;
-    if (c === C.Zero) {
-      pos++;
-      c = buf[pos];
-    } else if (c !== undefined && c > C.Zero && c <= C.Nine) {
-      do {
-        if (significant < 16) {
-          mantissa = mantissa * 10 + (c - C.Zero);
-          significant++;
-        } else {
-          exponent++;
-          significant++;
-        }
-        pos++;
-        c = buf[pos];
-      } while (c !== undefined && c >= C.Zero && c <= C.Nine);
-    } else {
-      this.pos = pos;
-      this.fail("expected a value");
-    }
-    if (c === C.Dot) {
-      pos++;
-      c = buf[pos];
-      if (c === undefined || c < C.Zero || c > C.Nine) {
-        this.pos = pos;
-        this.fail("expected a digit after '.'");
-      }
-      do {
-        if (significant < 16) {
-          if (mantissa !== 0 || c !== C.Zero) significant++;
-          mantissa = mantissa * 10 + (c - C.Zero);
-          exponent--;
-        } else {
-          significant++;
-        }
-        pos++;
-        c = buf[pos];
-      } while (c !== undefined && c >= C.Zero && c <= C.Nine);
-    }
-    if (c === C.LowerE || c === C.UpperE) {
-      pos++;
-      c = buf[pos];
-      let isExpNegative = false;
-      if (c === C.Minus || c === C.Plus) {
-        isExpNegative = c === C.Minus;
-        pos++;
-        c = buf[pos];
-      }
-      if (c === undefined || c < C.Zero || c > C.Nine) {
-        this.pos = pos;
-        this.fail("expected a digit in the exponent");
-      }
-      let e = 0;
-      do {
-        if (e < 100000) e = e * 10 + (c - C.Zero);
-        pos++;
-        c = buf[pos];
-      } while (c !== undefined && c >= C.Zero && c <= C.Nine);
-      exponent += isExpNegative ? -e : e;
-    }
-    this.pos = pos;
-    // Exact mantissa and exact power of ten: one IEEE operation rounds correctly.
-    if (significant <= 15 && exponent >= -22 && exponent <= 22) {
-      const value = exponent < 0 ? mantissa / POW10[-exponent]! : mantissa * POW10[exponent]!;
-      return isNegative ? -value : value;
-    }
-    return Number(buf.toString("latin1", start, pos));
   }
 }

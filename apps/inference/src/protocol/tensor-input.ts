@@ -1,4 +1,4 @@
-import { type TDatatypeInfo, type TTensorData } from "../model/datatypes";
+import { type TDatatypeInfo, type TTensorData, toHalfBits } from "../model/datatypes";
 import type { TTensorSpec } from "../model/signature";
 import { badRequest } from "./errors";
 import { type JsonScanner, NumericRef, type TJsonValue } from "./json-scan";
@@ -50,9 +50,6 @@ function fromNumericRef(
   if (info.kind === "bytes") {
     throw badRequest(`input '${name}': expected strings for datatype BYTES, got numbers`);
   }
-  if (info.kind === "fp16") {
-    throw badRequest(`input '${name}': FP16 data must be sent with the binary tensor extension`);
-  }
   if (ref.hasNonFinite) {
     throw badRequest(`input '${name}': all values must be finite numbers, got NaN or Infinity`);
   }
@@ -61,10 +58,15 @@ function fromNumericRef(
       `input '${name}': values must be within ${info.datatype} range [${info.min}, ${info.max}], got ${ref.min}..${ref.max}`,
     );
   }
-  if (info.kind !== "float" && !ref.isIntegral) {
+  if (info.kind !== "float" && info.kind !== "fp16" && !ref.isIntegral) {
     throw badRequest(`input '${name}': expected integers for datatype ${info.datatype}`);
   }
   const source = scanner.values.subarray(ref.start, ref.start + count);
+  if (info.kind === "fp16") {
+    const out = info.create(count) as Uint16Array;
+    for (let i = 0; i < count; i++) out[i] = toHalfBits(source[i]!);
+    return out;
+  }
   if (info.kind === "bigint") {
     const out = info.create(count) as BigInt64Array;
     for (let i = 0; i < count; i++) out[i] = BigInt(source[i]!);
@@ -97,12 +99,10 @@ function convertElement(info: TDatatypeInfo, name: string, v: TJsonValue, i: num
     if (v === 0 || v === 1) return v;
     throw isWrong("true or false");
   }
-  if (info.kind === "fp16") {
-    throw badRequest(`input '${name}': FP16 data must be sent with the binary tensor extension`);
-  }
   if (typeof v !== "number") throw isWrong(`a number (${info.datatype})`);
   if (!Number.isFinite(v)) throw isWrong("a finite number");
   if (v < info.min || v > info.max) throw isWrong(`within ${info.datatype} range`);
+  if (info.kind === "fp16") return toHalfBits(v);
   if (info.kind !== "float" && !Number.isInteger(v)) throw isWrong("an integer");
   return info.kind === "bigint" ? BigInt(v) : v;
 }

@@ -1,6 +1,5 @@
 import { encodeLengthPrefixed, type TNumericArray } from "../model/datatypes";
 import type { TOutputTensor } from "../runtime/batcher";
-import { HttpError } from "./errors";
 import type { TOutputChoice } from "./infer-request";
 import { formatFlat } from "./json-output";
 
@@ -43,12 +42,6 @@ export function buildV2Response(
       binaryParts.push(bytes);
       json += ',"parameters":{"binary_data_size":' + bytes.length + "}}";
     } else {
-      if (info.kind === "fp16") {
-        throw new HttpError(
-          400,
-          `output '${output.spec.name}' is FP16, which is only sent as binary: request it with parameters.binary_data=true`,
-        );
-      }
       json += ',"data":[' + formatFlat(info, output.data, 0, output.data.length) + "]}";
     }
   }

@@ -10,6 +10,8 @@ export type TBatcherOptions = {
   maxBatchSize: number;
   maxQueueDelayMs: number;
   maxQueueSize: number;
+  /** body bytes the queued requests may hold together */
+  maxQueueBytes: number;
 };
 
 /** Hooks for metrics and statistics; times in milliseconds. */
@@ -26,8 +28,13 @@ export class InferenceError extends Error {
   override name = "InferenceError";
 }
 
+export class ShuttingDownError extends Error {
+  override name = "ShuttingDownError";
+}
+
 type TJob = {
   request: TInferRequest;
+  bytes: number;
   key: string;
   enqueuedAt: number;
   resolve: (outputs: TOutputTensor[]) => void;
@@ -74,6 +81,10 @@ export class Batcher {
   private isScheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private lastBatchRows = 1;
+  private queuedBytes = 0;
+  private isClosed = false;
+  /** the batch on the session right now, if any */
+  private running: Promise<void> | undefined;
   private readonly outputNames: string[];
 
   constructor(
@@ -88,15 +99,35 @@ export class Batcher {
     return this.queue.length;
   }
 
-  submit(request: TInferRequest): Promise<TOutputTensor[]> {
-    if (this.queue.length >= this.options.maxQueueSize) {
-      return Promise.reject(
-        new QueueFullError(`the inference queue is full (${this.options.maxQueueSize} requests)`),
+  /**
+   * Throws when a request with a body of this many bytes cannot be queued now, so a full queue
+   * costs no parsing. One request always fits an empty queue, whatever its size.
+   */
+  admit(bytes: number): void {
+    if (this.isClosed) throw new ShuttingDownError("the server is shutting down");
+    const { maxQueueSize, maxQueueBytes } = this.options;
+    if (this.queue.length >= maxQueueSize) {
+      throw new QueueFullError(`the inference queue is full (${maxQueueSize} requests)`);
+    }
+    if (this.queuedBytes > 0 && this.queuedBytes + bytes > maxQueueBytes) {
+      throw new QueueFullError(
+        `the inference queue is full (${this.queuedBytes} bytes of requests waiting, limit ${maxQueueBytes})`,
       );
     }
+  }
+
+  /** Queues a parsed request whose body had `bytes` bytes. */
+  submit(request: TInferRequest, bytes: number): Promise<TOutputTensor[]> {
+    try {
+      this.admit(bytes);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    this.queuedBytes += bytes;
     return new Promise((resolve, reject) => {
       this.queue.push({
         request,
+        bytes,
         key: this.options.isBatching ? makeBatchKey(request) : "",
         enqueuedAt: performance.now(),
         resolve,
@@ -104,6 +135,23 @@ export class Batcher {
       });
       this.schedule();
     });
+  }
+
+  /**
+   * Refuses new requests, fails the ones still queued (their clients are gone once the server
+   * closed) and resolves when the batch on the session has finished, so the session can be released.
+   */
+  async close(): Promise<{ dropped: number; wasRunning: boolean }> {
+    this.isClosed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const dropped = this.queue.splice(0);
+    this.queuedBytes = 0;
+    const failure = new ShuttingDownError("the server is shutting down");
+    for (const job of dropped) job.reject(failure);
+    const running = this.running;
+    await running;
+    return { dropped: dropped.length, wasRunning: running !== undefined };
   }
 
   private schedule(): void {
@@ -120,7 +168,7 @@ export class Batcher {
   private readonly dispatch = (isForced = false): void => {
     this.isScheduled = false;
     this.timer = undefined;
-    if (this.isRunning || this.queue.length === 0) return;
+    if (this.isRunning || this.isClosed || this.queue.length === 0) return;
     const head = this.queue[0]!;
     const picked: TJob[] = [head];
     let rows = head.request.rows;
@@ -150,12 +198,20 @@ export class Batcher {
       this.queue.length = 0;
       this.queue.push(...rest);
     }
+    for (const job of picked) this.queuedBytes -= job.bytes;
     this.lastBatchRows = rows;
     this.isRunning = true;
-    void this.run(picked, rows).finally(() => {
-      this.isRunning = false;
-      if (this.queue.length > 0) this.schedule();
-    });
+    this.running = this.run(picked, rows)
+      .catch((error: unknown) => {
+        // building feeds or splitting outputs failed: answer every job rather than leave it hanging
+        const failure = new InferenceError(`inference failed: ${(error as Error).message}`);
+        for (const job of picked) job.reject(failure);
+      })
+      .finally(() => {
+        this.isRunning = false;
+        this.running = undefined;
+        if (this.queue.length > 0) this.schedule();
+      });
   };
 
   private async run(jobs: TJob[], rows: number): Promise<void> {
