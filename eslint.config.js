@@ -41,6 +41,18 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules: a promise nobody awaits hides its failure (an unhandled rejection or a lost error).
+    files: ["**/*.{ts,tsx,mts}"],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": "error",
+      "@typescript-eslint/await-thenable": "error",
+    },
+  },
+  {
     // The one validated place per app where the environment is read, plus build and tool configs.
     files: [
       "**/config.ts",

@@ -106,20 +106,29 @@ beforeAll(async () => {
     deployment,
   ]);
   // The first JSON log line saying "listening" carries the port (or the URL, in the older form).
-  modelUrl = await waitFor("the model server to listen", async () => {
-    for (const line of modelServer!.output().split("\n")) {
-      if (!line.startsWith("{")) continue;
-      const entry = JSON.parse(line) as { msg?: string; port?: number; url?: string };
-      if (!entry.msg?.startsWith("listening")) continue;
-      return entry.port ? `http://127.0.0.1:${entry.port}` : entry.url;
-    }
-    if (modelServer!.child.exitCode !== null)
-      throw new Error(`model server exited:\n${modelServer!.output()}`);
-    return undefined;
-  });
-  await waitFor("the model to be ready", async () =>
-    (await fetch(`${modelUrl}/v2/health/ready`)).ok ? true : undefined,
+  modelUrl = await waitFor(
+    () => {
+      for (const line of modelServer!.output().split("\n")) {
+        if (!line.startsWith("{")) continue;
+        const entry = JSON.parse(line) as { msg?: string; port?: number; url?: string };
+        if (!entry.msg?.startsWith("listening")) continue;
+        return entry.port ? `http://127.0.0.1:${entry.port}` : entry.url;
+      }
+      return undefined;
+    },
+    {
+      what: "the model server to listen",
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      abortIf: () =>
+        modelServer!.child.exitCode === null ? undefined : `exited:\n${modelServer!.output()}`,
+    },
   );
+  await waitFor(async () => ((await fetch(`${modelUrl}/v2/health/ready`)).ok ? true : undefined), {
+    what: "the model to be ready",
+    timeoutMs: 60_000,
+    intervalMs: 250,
+  });
 
   // The shipped scrape config, pointed at the local server and scraping every second for the test.
   const config = parse(
@@ -156,15 +165,18 @@ beforeAll(async () => {
     "--storage.tsdb.retention.time=1h",
   ]);
   promUrl = `http://127.0.0.1:${promPort}`;
-  await waitFor(
-    "Prometheus to be ready",
-    async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined),
-    60_000,
-  );
-  await waitFor("the model server to be scraped", async () => {
-    const up = await query('up{job="kubeserve-api"} == 1');
-    return up.data?.result.length ? true : undefined;
+  await waitFor(async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined), {
+    what: "Prometheus to be ready",
+    timeoutMs: 60_000,
+    intervalMs: 250,
   });
+  await waitFor(
+    async () => {
+      const up = await query('up{job="kubeserve-api"} == 1');
+      return up.data?.result.length ? true : undefined;
+    },
+    { what: "the model server to be scraped", timeoutMs: 60_000, intervalMs: 250 },
+  );
   // Traffic over several scrapes, so rate() has at least two samples with a difference.
   for (let second = 0; second < 6; second++) {
     await sendTraffic(5);

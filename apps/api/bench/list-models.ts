@@ -6,11 +6,11 @@
 // server (during the load or its drain at shutdown) is invalid.
 // Options: --models N --connections N --duration SECONDS --rounds N
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { createServer } from "node:net";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { createTestPostgres } from "@kubeserve/db/testing";
+import { freePort, waitFor } from "@kubeserve/testing";
 import { createApiClient } from "../src/client";
 import { hashPassword } from "../src/lib/passwords";
 
@@ -28,26 +28,14 @@ const duration = Number(values.duration);
 const rounds = Number(values.rounds);
 const appDir = path.resolve(import.meta.dirname, "..");
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+/** Waits until `url` answers 2xx, failing at once if the server process exits first. */
+function waitForServer(url: string, child: ChildProcess): Promise<true> {
+  return waitFor(async () => ((await fetch(url)).ok ? true : undefined), {
+    what: url,
+    timeoutMs: 30_000,
+    intervalMs: 200,
+    abortIf: () => (child.exitCode === null ? undefined : `exited with ${child.exitCode}`),
   });
-}
-
-async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 150; i++) {
-    if (child.exitCode !== null) throw new Error(`${url} exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // Still starting.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${url} did not become ready`);
 }
 
 type TResult = {
@@ -217,7 +205,7 @@ async function main(): Promise<void> {
       API_PORT: String(apiPort),
     });
     servers.push(api);
-    await waitFor(`${apiUrl}/readyz`, api.child);
+    await waitForServer(`${apiUrl}/readyz`, api.child);
 
     const floorPort = await freePort();
     const floorUrl = `http://127.0.0.1:${floorPort}`;
@@ -226,7 +214,7 @@ async function main(): Promise<void> {
       PORT: String(floorPort),
     });
     servers.push(floor);
-    await waitFor(`${floorUrl}/healthz`, floor.child);
+    await waitForServer(`${floorUrl}/healthz`, floor.child);
 
     const session = await createApiClient({ url: apiUrl }).auth.login.mutate({ email, password });
     const client = createApiClient({ url: apiUrl, token: session.accessToken });

@@ -1,21 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "@kubeserve/testing";
 
 const APP = fileURLToPath(new URL("..", import.meta.url));
-
-/** A port nothing listens on right now (the machine is shared: no fixed ports). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitHealthy(url: string, child: ChildProcess, authToken?: string): Promise<void> {
   const headers: Record<string, string> = authToken ? { authorization: `Bearer ${authToken}` } : {};

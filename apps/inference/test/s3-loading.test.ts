@@ -5,6 +5,7 @@ import path from "node:path";
 import { Client } from "minio";
 import { pino } from "pino";
 import S3rver from "s3rver";
+import { waitFor } from "@kubeserve/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ModelSourceError, startInferenceServer, type TInferenceServer } from "../src/index";
 import { FIXTURES, postJson, readSamples, request } from "./helpers";
@@ -118,7 +119,7 @@ describe("loading a model from S3 (s3rver)", () => {
       return s;
     });
     // The server listens before it loads, so probes work while the download is held.
-    const url = await waitFor(() => listeningUrl);
+    const url = await waitFor(() => listeningUrl, { what: "the listening line", intervalMs: 10 });
     expect((await request(`${url}/v2/health/live`)).status).toBe(200);
     expect((await request(`${url}/v2/health/ready`)).status).toBe(503);
     expect((await request(`${url}/v2/models/iris/ready`)).status).toBe(503);
@@ -135,12 +136,3 @@ describe("loading a model from S3 (s3rver)", () => {
     await server.close();
   });
 });
-
-async function waitFor<T>(read: () => T | undefined): Promise<T> {
-  for (let i = 0; i < 500; i++) {
-    const value = read();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error("timed out waiting");
-}
