@@ -6,6 +6,7 @@
 // server (during the load or its drain at shutdown) is invalid.
 // Options: --models N --connections N --duration SECONDS --rounds N
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
@@ -47,6 +48,8 @@ type TResult = {
   requests: number;
   /** Non-2xx answers and socket errors (timeouts included): any of them makes the run invalid. */
   bad: number;
+  /** The server process's CPU time per answered request: steadier than req/s on a shared machine. */
+  cpuUsPerRequest: number;
 };
 
 type TCase = {
@@ -54,13 +57,27 @@ type TCase = {
   baseUrl: string;
   paths: string[];
   headers: Record<string, string>;
+  /** The server process, whose CPU time is read from /proc around each run. */
+  pid: number;
   /** The floor case this one is judged against, measured in the same rounds. */
   floor?: TCase;
   results: TResult[];
 };
 
+/** User + system CPU time of a process in milliseconds (Linux /proc; 0 elsewhere). */
+function readCpuMs(pid: number): number {
+  try {
+    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 Hz).
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 async function measure(c: TCase, seconds: number, waitForQuiet: () => Promise<void>) {
   let next = 0;
+  const cpuBefore = readCpuMs(c.pid);
   const result = await autocannon({
     url: c.baseUrl,
     connections,
@@ -82,6 +99,7 @@ async function measure(c: TCase, seconds: number, waitForQuiet: () => Promise<vo
     setTimeout(resolve, Math.min(2 * result.latency.max + 250, 15_000)),
   );
   await waitForQuiet();
+  const cpuMs = readCpuMs(c.pid) - cpuBefore;
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -90,6 +108,7 @@ async function measure(c: TCase, seconds: number, waitForQuiet: () => Promise<vo
     max: result.latency.max,
     requests: result.requests.total,
     bad: result.non2xx + result.errors,
+    cpuUsPerRequest: (cpuMs * 1000) / Math.max(result.requests.total, 1),
   } satisfies TResult;
 }
 
@@ -111,6 +130,7 @@ function summarise(results: TResult[]): TResult {
     max: Math.max(...results.map((r) => r.max)),
     requests: results.reduce((sum, r) => sum + r.requests, 0),
     bad: results.reduce((sum, r) => sum + r.bad, 0),
+    cpuUsPerRequest: pick("cpuUsPerRequest"),
   };
 }
 
@@ -262,6 +282,7 @@ async function main(): Promise<void> {
         baseUrl: floorUrl,
         paths,
         headers,
+        pid: floor.child.pid ?? 0,
         results: [],
       };
       cases.push(floorCase, {
@@ -269,6 +290,7 @@ async function main(): Promise<void> {
         baseUrl: apiUrl,
         paths,
         headers,
+        pid: api.child.pid ?? 0,
         floor: floorCase,
         results: [],
       });
@@ -282,28 +304,31 @@ async function main(): Promise<void> {
         const r = await measure(c, duration, waitForQuiet);
         c.results.push(r);
         console.log(
-          `  ${c.name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, bad answers ${r.bad}`,
+          `  ${c.name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ` +
+            `${r.cpuUsPerRequest.toFixed(0)} µs CPU/req, bad answers ${r.bad}`,
         );
       }
     }
 
     // Each API round is divided by the floor round next to it; the median of those ratios is judged.
-    const ratios = (c: TCase, key: "rps" | "p99") =>
+    const ratios = (c: TCase, key: "rps" | "p99" | "cpuUsPerRequest") =>
       median(c.results.map((r, i) => r[key] / Math.max(c.floor?.results[i]?.[key] ?? 1, 1)));
     const x = (value: number) => `${value.toFixed(2)}×`;
     console.log(
       `\nmedians of ${rounds} rounds of ${duration} s; ratios are medians of same-round ratios to the floor`,
     );
     console.log(
-      "| case | req/s | req/s ÷ floor | p50 ms | p90 ms | p99 ms | p99 ÷ floor | max ms | requests | bad |",
+      "| case | req/s | req/s ÷ floor | p50 ms | p90 ms | p99 ms | p99 ÷ floor | CPU µs/req | CPU ÷ floor | max ms | requests | bad |",
     );
-    console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (const c of cases) {
       const r = summarise(c.results);
       const rps = c.floor ? x(ratios(c, "rps")) : "–";
       const p99 = c.floor ? x(ratios(c, "p99")) : "–";
+      const cpu = c.floor ? x(ratios(c, "cpuUsPerRequest")) : "–";
       console.log(
-        `| ${c.name} | ${r.rps.toFixed(0)} | ${rps} | ${r.p50} | ${r.p90} | ${r.p99} | ${p99} | ${r.max} | ${r.requests} | ${r.bad} |`,
+        `| ${c.name} | ${r.rps.toFixed(0)} | ${rps} | ${r.p50} | ${r.p90} | ${r.p99} | ${p99} | ` +
+          `${r.cpuUsPerRequest.toFixed(0)} | ${cpu} | ${r.max} | ${r.requests} | ${r.bad} |`,
       );
     }
 

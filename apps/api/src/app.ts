@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import cors from "@fastify/cors";
+import type { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { incomingMessageToRequest } from "@trpc/server/adapters/node-http";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
@@ -11,6 +12,7 @@ import { toDomainError } from "./lib/errors";
 import { registerErrorHandling, sendError } from "./lib/http-errors";
 import type { TLingerOptions } from "./lib/lingering-close";
 import { checkReadiness, type TReadinessCheck } from "./lib/readiness";
+import { answerSingleQuery } from "./lib/single-query";
 import { appRouter } from "./routers";
 import { isReportedError } from "./trpc";
 
@@ -102,6 +104,34 @@ export async function buildApp({ deps, readiness, linger }: TAppOptions): Promis
             message: `A batch may hold at most ${deps.config.trpcMaxBatchSize} calls (this one has ${calls})`,
           });
         }
+        const createContext = () =>
+          createContextInner(deps, {
+            requestId: String(req.id),
+            ip: req.ip,
+            userAgent: req.headers["user-agent"],
+            credential: readCredential(req.headers),
+            deviceToken: readDeviceToken(req.headers),
+            isSecure: req.protocol === "https",
+          });
+        const logError = (error: TRPCError, path: string) => {
+          if (error.code === "INTERNAL_SERVER_ERROR" && !isReportedError(error)) {
+            req.log.error({ err: error.cause ?? error, path }, "tRPC request failed");
+          }
+        };
+        const { input } = req.query as { input?: unknown };
+        const isSingleQuery =
+          req.method === "GET" &&
+          req.query.batch !== "1" &&
+          (input === undefined || typeof input === "string");
+        if (isSingleQuery) {
+          const answer = await answerSingleQuery({
+            path: req.params.path,
+            rawInput: input as string | undefined,
+            ctx: createContext(),
+            onError: logError,
+          });
+          if (answer) return reply.code(answer.status).headers(answer.headers).send(answer.body);
+        }
         const raw = req.raw as IncomingMessage & { body?: unknown };
         if (req.body !== undefined) raw.body = req.body;
         const response = await fetchRequestHandler({
@@ -111,20 +141,8 @@ export async function buildApp({ deps, readiness, linger }: TAppOptions): Promis
           allowBatching: true,
           // Each call in a batch still runs, and is limited, on its own; this caps how many one request holds.
           maxBatchSize: deps.config.trpcMaxBatchSize,
-          createContext: () =>
-            createContextInner(deps, {
-              requestId: String(req.id),
-              ip: req.ip,
-              userAgent: req.headers["user-agent"],
-              credential: readCredential(req.headers),
-              deviceToken: readDeviceToken(req.headers),
-              isSecure: req.protocol === "https",
-            }),
-          onError({ error, path }) {
-            if (error.code === "INTERNAL_SERVER_ERROR" && !isReportedError(error)) {
-              req.log.error({ err: error.cause ?? error, path }, "tRPC request failed");
-            }
-          },
+          createContext,
+          onError: ({ error, path }) => logError(error, path ?? "unknown"),
           responseMeta({ ctx, errors }) {
             const headers = new Headers();
             const retryAfter = errors

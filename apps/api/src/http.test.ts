@@ -78,7 +78,8 @@ describe("the HTTP surface under hostile requests (PostgreSQL)", () => {
   beforeAll(async () => {
     h = await createHarness("postgres");
     server = await startHttp(h, {
-      linger: { maxMs: 2_000, idleMs: 500 },
+      // Idle means a pause of 2 s: a client starved of CPU on a loaded machine still counts as sending.
+      linger: { maxMs: 4_000, idleMs: 2_000 },
       routes: (app) => {
         // Routes a later feature would add: the shared handler must cover their failures too.
         app.get("/api/v1/test/database-error", async () =>
@@ -190,7 +191,7 @@ describe("the HTTP surface under hostile requests (PostgreSQL)", () => {
   it("closes the connection of a client that never stops sending", async () => {
     const result = await rawUpload(url, { chunked: true, totalBytes: 0, endless: true });
     expect(statusAndBody(result.response).status).toBe(413);
-    expect(result.closedAfterMs).toBeLessThan(5_000);
+    expect(result.closedAfterMs).toBeLessThan(8_000);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
   });
 

@@ -29,21 +29,20 @@ export function decodeCursor<K extends TCursorKind>(
   cursor: string,
   kind: K,
 ): { value: K extends "date" ? Date : string; id: string } {
-  const invalid = new DomainError(
-    "BAD_REQUEST",
-    "Invalid cursor: pass back nextCursor from the previous page",
-  );
-  if (!base64urlPattern.test(cursor)) throw invalid;
+  // Built only on failure: capturing a stack on every page would cost more than decoding.
+  const invalid = () =>
+    new DomainError("BAD_REQUEST", "Invalid cursor: pass back nextCursor from the previous page");
+  if (!base64urlPattern.test(cursor)) throw invalid();
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
   } catch {
-    throw invalid;
+    throw invalid();
   }
-  if (!Array.isArray(parsed) || parsed.length !== 2) throw invalid;
+  if (!Array.isArray(parsed) || parsed.length !== 2) throw invalid();
   const [raw, id] = parsed as unknown[];
-  if (typeof raw !== "string" || typeof id !== "string" || !uuidPattern.test(id)) throw invalid;
+  if (typeof raw !== "string" || typeof id !== "string" || !uuidPattern.test(id)) throw invalid();
   const value = kind === "date" ? decodeDate(raw) : ZModelName.safeParse(raw).data;
-  if (value === undefined) throw invalid;
+  if (value === undefined) throw invalid();
   return { value: value as K extends "date" ? Date : string, id };
 }
