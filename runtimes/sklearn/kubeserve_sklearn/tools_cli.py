@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .jsonfast import dumps
+
 import argparse
 import json
 import os
@@ -31,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _emit(answer: dict[str, Any], code: int) -> int:
-    sys.stdout.write(json.dumps(answer, default=str) + "\n")
+    sys.stdout.write(dumps(answer, default=str) + "\n")
     return code
 
 
