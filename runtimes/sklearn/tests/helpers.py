@@ -97,7 +97,7 @@ class Server:
     def request(self, method: str, path: str, body: bytes | str | dict[str, Any] | None = None, headers: dict[str, str] | None = None, timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
-            if isinstance(body, dict):
+            if isinstance(body, (dict, list)):
                 body = json.dumps(body)
             conn.request(method, path, body=body, headers=headers or {})
             response = conn.getresponse()
@@ -140,3 +140,35 @@ def python_env() -> dict[str, str]:
 
 
 sys.path.insert(0, str(RUNTIME))
+
+
+def encode_binary(rows: list[list[float]], outputs: list[str], dtype: str = "<f8") -> tuple[bytes, dict[str, str]]:
+    import numpy as np
+
+    raw = np.asarray(rows, dtype=dtype).tobytes()
+    datatype = "FP64" if dtype == "<f8" else "FP32"
+    header = json.dumps(
+        {
+            "inputs": [
+                {"name": "input", "shape": [len(rows), len(rows[0])], "datatype": datatype, "parameters": {"binary_data_size": len(raw)}}
+            ],
+            "outputs": [{"name": o, "parameters": {"binary_data": True}} for o in outputs],
+        }
+    ).encode()
+    return header + raw, {"inference-header-content-length": str(len(header)), "content-type": "application/octet-stream"}
+
+
+def decode_binary(headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    import numpy as np
+
+    length = int(headers["inference-header-content-length"])
+    header = json.loads(body[:length])
+    offset = length
+    out: dict[str, Any] = {}
+    for item in header["outputs"]:
+        size = item["parameters"]["binary_data_size"]
+        dtype = {"FP64": "<f8", "INT64": "<i8"}[item["datatype"]]
+        out[item["name"]] = np.frombuffer(body[offset : offset + size], dtype=dtype).reshape(item["shape"])
+        offset += size
+    assert offset == len(body)
+    return out
