@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-TOOLS = {"scan", "inspect", "requirements", "venv", "_inspect-child"}
+TOOLS = {"scan", "inspect", "requirements", "venv", "fetch", "_inspect-child"}
 
 
 def main(argv: list[str]) -> int:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +13,7 @@ import numpy as np
 from .allowlist import load_allowlist
 from .config import Config
 from .estimator import EstimatorInfo, describe_estimator
+from .fetch import FetchError, fetch_to
 from .pickle_scan import scan_stream
 from .pickle_source import ScanError
 from .protocol import ModelSpec, OutputSpec
@@ -56,23 +54,10 @@ def _download(config: Config) -> str:
     target = os.path.join(config.cache_dir, "sha256", config.sha256)
     if os.path.isfile(target) and _sha256_of(target) == config.sha256:
         return target
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    request = urllib.request.Request(config.model)
-    if config.model_token:
-        request.add_header("Authorization", f"Bearer {config.model_token}")
-    fd, partial = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".part-")
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=60) as response:
-            shutil.copyfileobj(response, out, 1 << 20)
-        actual = _sha256_of(partial)
-        if actual != config.sha256:
-            raise ModelLoadError(f"the downloaded model has SHA-256 {actual}, expected {config.sha256}")
-        os.replace(partial, target)
-    except OSError as error:
-        raise ModelLoadError(f"downloading {config.model} failed: {error}") from error
-    finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
+        fetch_to(config.model, config.sha256, target, config.model_token)
+    except FetchError as error:
+        raise ModelLoadError(str(error)) from error
     return target
 
 

@@ -16,7 +16,8 @@ from .pickle_scan import scan_file
 from .pickle_source import ScanError
 from .requirements import MAX_BYTES, MAX_LINES, parse_requirements
 from .sandbox import Limits
-from .venv_builder import VenvError, build_venv
+from .fetch import FetchError, fetch_to
+from .venv_builder import VenvError, build_venv, build_venv_at
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -95,11 +96,26 @@ def _venv(args: argparse.Namespace) -> int:
     parsed = parse_requirements(data)
     if not parsed.ok:
         return _emit({**parsed.to_json(), "error": "invalid requirements.txt"}, EXIT_REFUSED)
+    if (args.root is None) == (args.target is None):
+        print("kubeserve_sklearn venv: give exactly one of --root (per-hash venvs) or --target (one venv)", file=sys.stderr)
+        return EXIT_USAGE
     try:
-        result = build_venv(parsed, args.root, args.pip_arg, args.timeout)
+        if args.root is not None:
+            result = build_venv(parsed, args.root, args.pip_arg, args.timeout)
+        else:
+            result = build_venv_at(parsed, args.target, args.pip_arg, args.timeout)
     except VenvError as error:
         return _emit({"ok": False, "error": str(error), "pipTail": error.pip_tail}, EXIT_FAILED)
     return _emit(result.to_json(), EXIT_OK)
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    token = os.environ.get("KUBESERVE_MODEL_TOKEN") or None
+    try:
+        size = fetch_to(args.url, args.sha256, args.out, token)
+    except FetchError as error:
+        return _emit({"ok": False, "error": str(error)}, EXIT_FAILED)
+    return _emit({"ok": True, "path": args.out, "bytes": size}, EXIT_OK)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,10 +137,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_requirements)
     p = sub.add_parser("venv", help="build or reuse the venv for a requirements.txt")
     p.add_argument("--requirements", required=True)
-    p.add_argument("--root", required=True)
+    p.add_argument("--root", help="folder of per-hash venvs (local runtime)")
+    p.add_argument("--target", help="build one venv at exactly this folder (Kubernetes init container)")
     p.add_argument("--pip-arg", action="append", default=[], help="extra pip install argument (admin)")
     p.add_argument("--timeout", type=float, default=600.0)
     p.set_defaults(run=_venv)
+    p = sub.add_parser("fetch", help="download URL to PATH when its SHA-256 matches (init containers)")
+    p.add_argument("--url", required=True)
+    p.add_argument("--sha256", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(run=_fetch)
     p = sub.add_parser("_inspect-child")
     p.add_argument("--fd", type=int, required=True)
     p.set_defaults(run=lambda a: run_child(a.fd))

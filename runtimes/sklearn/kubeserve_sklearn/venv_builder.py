@@ -79,12 +79,20 @@ def _make_read_only(root: Path) -> None:
         Path(dirpath).chmod(0o555)
 
 
-def _remove(path: Path) -> None:
+def _remove(path: Path, keep_folder: bool = False) -> None:
+    """Deletes a (read-only) tree; keep_folder empties it instead (an emptyDir mount point)."""
     if not path.exists():
         return
     for dirpath, _, _ in os.walk(path):
         Path(dirpath).chmod(0o755)
-    shutil.rmtree(path)
+    if not keep_folder:
+        shutil.rmtree(path)
+        return
+    for child in path.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
 
 
 def _pip_env() -> dict[str, str]:
@@ -124,21 +132,50 @@ def build_venv(
         if (target / COMPLETE).is_file():
             return VenvResult(str(target / "bin" / "python"), str(target), digest, True, [r.canonical for r in missing], satisfied)
         _remove(target)
-        try:
-            _run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(target)], 120, "python3 -m venv")
-            python = str(target / "bin" / "python")
+        _build_at(target, missing, digest, pip_args, timeout, keep_folder=False)
+    return VenvResult(str(target / "bin" / "python"), str(target), digest, False, [r.canonical for r in missing], satisfied)
+
+
+def build_venv_at(
+    requirements: Requirements,
+    target: str,
+    pip_args: list[str] | None = None,
+    timeout: float = 600.0,
+) -> VenvResult:
+    """Kubernetes' init container: always a venv at exactly `target` (an emptyDir), built in place."""
+    missing = [r for r in requirements.requirements if not _is_satisfied(r)]
+    satisfied = sorted(r.canonical for r in requirements.requirements if r not in missing)
+    folder = Path(target)
+    folder.mkdir(parents=True, exist_ok=True)
+    if (folder / COMPLETE).is_file():
+        return VenvResult(str(folder / "bin" / "python3"), str(folder), requirements.digest, True, [r.canonical for r in missing], satisfied)
+    _remove(folder, keep_folder=True)
+    _build_at(folder, missing, requirements.digest, pip_args, timeout, keep_folder=True)
+    return VenvResult(str(folder / "bin" / "python3"), str(folder), requirements.digest, False, [r.canonical for r in missing], satisfied)
+
+
+def _build_at(
+    target: Path,
+    missing: list[Requirement],
+    digest: str,
+    pip_args: list[str] | None,
+    timeout: float,
+    keep_folder: bool,
+) -> None:
+    try:
+        _run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(target)], 120, "python3 -m venv")
+        if missing:
             _run(
                 [
-                    python, "-m", "pip", "install", "--only-binary=:all:", "--no-input",
+                    str(target / "bin" / "python"), "-m", "pip", "install", "--only-binary=:all:", "--no-input",
                     "--no-warn-script-location", "--no-compile", *(pip_args or []),
                     *[r.text() for r in missing],
                 ],
                 timeout,
                 "pip install",
             )
-            (target / COMPLETE).write_text(json.dumps({"hash": digest, "installed": [r.text() for r in missing]}))
-            _make_read_only(target)
-        except BaseException:
-            _remove(target)
-            raise
-    return VenvResult(python, str(target), digest, False, [r.canonical for r in missing], satisfied)
+        (target / COMPLETE).write_text(json.dumps({"hash": digest, "installed": [r.text() for r in missing]}))
+        _make_read_only(target)
+    except BaseException:
+        _remove(target, keep_folder)
+        raise

@@ -38,7 +38,7 @@ def build_wheel(folder: Path, version: str = "1.0.0") -> Path:
     return path
 
 
-class VenvTest(unittest.TestCase):
+class _VenvCase(unittest.TestCase):
     def setUp(self) -> None:
         self.tmp = tempfile.TemporaryDirectory()
         self.dir = Path(self.tmp.name)
@@ -62,6 +62,8 @@ class VenvTest(unittest.TestCase):
         code, answer, _ = run_cli("venv", "--requirements", self.requirements(text), "--root", str(self.root), env=self.env, timeout=300)
         return code, answer
 
+
+class VenvTest(_VenvCase):
     def test_builds_once_installs_only_what_is_missing_and_is_read_only(self) -> None:
         code, answer = self.venv("kubeserve-tinypkg==1.0.0\nnumpy>=1.0\n")
         self.assertEqual(code, 0, answer)
@@ -113,3 +115,43 @@ class VenvTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TargetVenvTest(_VenvCase):
+    """--target: the Kubernetes init container fills an emptyDir that it cannot remove."""
+
+    def test_builds_in_place_even_with_nothing_to_install(self) -> None:
+        target = self.dir / "venv"
+        target.mkdir()
+        for text, installed in (("numpy\n", []), ("kubeserve-tinypkg==1.0.0\n", ["kubeserve-tinypkg"])):
+            with self.subTest(text):
+                for dirpath, _, _ in os.walk(target):
+                    os.chmod(dirpath, 0o755)
+                for child in target.iterdir():
+                    subprocess.run(["rm", "-rf", str(child)], check=True)
+                code, answer, _ = run_cli(
+                    "venv", "--requirements", self.requirements(text), "--target", str(target), env=self.env, timeout=300
+                )
+                self.assertEqual(code, 0, answer)
+                self.assertEqual(answer["installed"], installed)
+                self.assertEqual(answer["python"], str(target / "bin" / "python3"))
+                probe = subprocess.run([answer["python"], "-c", "import sklearn, numpy; print('ok')"], capture_output=True, text=True)
+                self.assertEqual(probe.stdout.strip(), "ok", probe.stderr)
+
+    def test_failure_empties_the_folder_but_keeps_it(self) -> None:
+        target = self.dir / "venv"
+        target.mkdir()
+        code, answer, _ = run_cli("venv", "--requirements", self.requirements("kubeserve-tinypkg==7\n"), "--target", str(target), env=self.env, timeout=300)
+        self.assertEqual(code, 1, answer)
+        self.assertTrue(target.is_dir())
+        self.assertEqual(list(target.iterdir()), [])
+
+    def test_module_entry_point_and_exactly_one_mode(self) -> None:
+        done = subprocess.run(
+            ["/usr/bin/python3", "-m", "kubeserve_sklearn.venv", "--requirements", self.requirements("numpy\n")],
+            cwd=Path(__file__).resolve().parent.parent,
+            capture_output=True,
+            text=True,
+        )
+        self.assertEqual(done.returncode, 64)
+        self.assertIn("exactly one of --root", done.stderr)
