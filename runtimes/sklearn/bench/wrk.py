@@ -48,9 +48,9 @@ def parse_report(text: str) -> Round:
 def run_wrk(url: str, body: Path, connections: int, duration: float, warmup: float) -> Round:
     env = {"BODY": str(body), "PATH": "/usr/bin:/bin"}
     if warmup > 0:
-        subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{warmup}s", "-s", str(POST_LUA), url], env=env, capture_output=True, timeout=warmup + 30)
+        subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{int(round(warmup))}s", "-s", str(POST_LUA), url], env=env, capture_output=True, timeout=warmup + 30)
     done = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(POST_LUA), url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{int(round(duration))}s", "--latency", "-s", str(POST_LUA), url],
         env=env,
         capture_output=True,
         text=True,
