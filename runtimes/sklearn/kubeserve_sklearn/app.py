@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from .jsonfast import dumps
-
 import hmac
-import json
 import re
 import time
 from typing import Any, Awaitable, Callable
 from urllib.parse import unquote
 
 from .batcher import Batcher, InferenceError, QueueFullError, ShuttingDownError
+from .jsonfast import dumps
 from .metrics import CONTENT_TYPE, Metrics
 from .model_runtime import LoadedModel
 from .protocol import build_v1, build_v2, parse_v1, parse_v2

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from .jsonfast import dumps
-
-import json
 import os
 import socket
 import sys
 import time
 from typing import Any
+
+from .jsonfast import dumps
 
 LEVELS = {"trace": 10, "debug": 20, "info": 30, "warn": 40, "error": 50, "fatal": 60, "silent": 100}
 

@@ -91,7 +91,10 @@ def load_model(config: Config) -> LoadedModel:
             if not scan.ok:
                 raise ModelLoadError(f"the model imports globals that are not allowed: {', '.join(scan.refused)}")
             handle.seek(0)
-            estimator = joblib.load(handle)
+            try:
+                estimator = joblib.load(handle)
+            except Exception as error:  # noqa: BLE001 - e.g. a module missing from requirements.txt
+                raise ModelLoadError(f"loading the model failed: {type(error).__name__}: {error}") from error
     except OSError as error:
         raise ModelLoadError(f"cannot read {config.model}: {error}") from error
     try:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from .jsonfast import dumps
-
 import json
 import math
 import struct
@@ -12,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .jsonfast import dumps
 from .tensors import (
     INPUT,
     BadRequest,

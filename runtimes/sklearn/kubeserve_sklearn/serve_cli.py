@@ -73,8 +73,9 @@ def _serve_worker(config: Config, sock: socket.socket, logger: Logger) -> int:
             loop = asyncio.get_running_loop()
             try:
                 model = await loop.run_in_executor(None, load_model, config)
-            except ModelLoadError as error:
-                logger.error("model failed to load", error=str(error))
+            except Exception as error:  # noqa: BLE001 - ModelLoadError, or anything the load raised
+                message = str(error) if isinstance(error, ModelLoadError) else f"{type(error).__name__}: {error}"
+                logger.error("model failed to load", error=message)
                 exit_code["value"] = EXIT_LOAD_FAILED
                 self.should_exit = True
                 return

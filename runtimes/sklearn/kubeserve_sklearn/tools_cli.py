@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from .jsonfast import dumps
-
 import argparse
-import json
 import os
 import sys
 from typing import Any, NoReturn
 
-from .allowlist import AllowlistError, load_allowlist
+from .allowlist import Allowlist, AllowlistError, load_allowlist
+from .fetch import FetchError, fetch_to
 from .inspect_model import inspect_file, run_child
+from .jsonfast import dumps
 from .pickle_scan import scan_file
 from .pickle_source import ScanError
 from .requirements import MAX_BYTES, MAX_LINES, parse_requirements
 from .sandbox import Limits
-from .fetch import FetchError, fetch_to
 from .venv_builder import VenvError, build_venv, build_venv_at
 
 EXIT_OK = 0
@@ -50,7 +48,7 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-bytes", type=int, default=_env_int("KUBESERVE_SCAN_MAX_BYTES", DEFAULT_SCAN_MAX_BYTES))
 
 
-def _allowlist(args: argparse.Namespace):  # noqa: ANN202 - Allowlist
+def _allowlist(args: argparse.Namespace) -> Allowlist:
     extra = [e for e in os.environ.get("KUBESERVE_PICKLE_ALLOW", "").split(",") if e.strip()]
     files = [f for f in [os.environ.get("KUBESERVE_PICKLE_ALLOW_FILE", "")] if f]
     return load_allowlist([*extra, *args.allow], [*files, *args.allow_file])

@@ -68,6 +68,17 @@ class LifecycleTest(unittest.TestCase):
                     self.assertIn(message, failure["error"])
             self.assertFalse(marker.exists())
 
+    def test_allowed_global_from_a_package_that_is_not_installed_exits_1_with_the_import_error(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp, "needs-package.pkl")
+            path.write_bytes(b"\x80\x02ckubeserve_missing_pkg\nThing\n)\x81.")
+            done = run_server("--model", str(path), env={"KUBESERVE_PICKLE_ALLOW": "kubeserve_missing_pkg.Thing"})
+            self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
+            self.assertIn("No module named 'kubeserve_missing_pkg'", done.stdout)
+            done = run_server("--model", str(path))
+            self.assertEqual(done.returncode, 1)
+            self.assertIn("not allowed: kubeserve_missing_pkg.Thing", done.stdout)
+
     def test_listening_first_then_live_before_ready(self) -> None:
         with Server(model_path("mlp-wide"), wait_ready=False) as server:
             first = json.loads(server.lines[0])
