@@ -336,11 +336,16 @@ def scan_stream(raw: BinaryIO, allowlist: Allowlist, max_bytes: int) -> ScanResu
     """Scans a joblib or pickle stream; ScanError when it cannot be read to its end."""
     source = BoundedSource(raw, max_bytes)
     scan = _Scan(allowlist, max_bytes)
+    refused = lambda: sorted(name for name, ok in scan.seen.items() if not ok)  # noqa: E731
     try:
         _Machine(source, scan, 0).run()
     except ScanError as error:
-        error.refused = sorted(name for name, ok in scan.seen.items() if not ok)
+        error.refused = refused()
         raise
+    except (TypeError, KeyError, IndexError, OverflowError, RecursionError, UnicodeError) as error:
+        failure = ScanError(f"malformed pickle: {type(error).__name__}: {error}")
+        failure.refused = refused()
+        raise failure from error
     return ScanResult(
         globals=sorted(scan.seen),
         refused=sorted(name for name, ok in scan.seen.items() if not ok),

@@ -116,6 +116,13 @@ def _version_warnings(model: Any) -> list[str]:
     return [f"the model was saved with scikit-learn {v}, the runtime has {runtime}" for v in saved if v != runtime]
 
 
+def _forget_worker_metrics(pid: int, metrics_dir: str) -> None:
+    """A dead worker's live gauges (in flight, ready) must not count at the next scrape."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(pid, metrics_dir)
+
+
 def _supervise(config: Config, sock: socket.socket, logger: Logger) -> int:
     """--workers N: fork N servers on the shared socket; their metrics add up (multiprocess dir)."""
     metrics_dir = tempfile.mkdtemp(prefix="kubeserve-sklearn-metrics-")
@@ -151,6 +158,7 @@ def _supervise(config: Config, sock: socket.socket, logger: Logger) -> int:
         except ChildProcessError:
             break
         children.pop(pid, None)
+        _forget_worker_metrics(pid, metrics_dir)
         child_code = os.waitstatus_to_exitcode(status)
         if child_code != 0 and not is_stopping["value"]:
             logger.error("worker exited; stopping the others", pid=pid, code=child_code)

@@ -175,6 +175,20 @@ class ScanTest(unittest.TestCase):
         with self.assertRaisesRegex(ScanError, "1024-byte scan limit"):
             scan_stream(io.BytesIO(b"\x80\x04\x8e" + struct.pack("<Q", 4096) + b"x" * 4096 + b"."), self.allowlist, 1024)
 
+    def test_mutated_files_give_a_scan_error_or_a_result_never_a_crash(self) -> None:
+        import random
+
+        data = model_path("iris-logreg").read_bytes()
+        rng = random.Random(11)
+        for _ in range(500):
+            mutated = bytearray(data)
+            for _ in range(rng.randint(1, 4)):
+                mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+            try:
+                scan_stream(io.BytesIO(bytes(mutated)), self.allowlist, 1 << 24)
+            except ScanError:
+                pass
+
     def test_unsupported_opcodes(self) -> None:
         code, answer, _ = run_cli("scan", self.write("persid.pkl", b"\x80\x02Pabc\n."))
         self.assertEqual(code, 2)
