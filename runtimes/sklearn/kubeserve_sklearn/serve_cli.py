@@ -35,8 +35,13 @@ def _announce(logger: Logger, sock: socket.socket, host: str) -> None:
     logger.info("listening", host=host, port=port, url=f"http://{shown}:{port}")
 
 
-def _serve_worker(config: Config, sock: socket.socket, logger: Logger) -> int:
-    """One server process: uvicorn on the shared socket, the model loaded in a thread."""
+def _serve_worker(config: Config, sock: socket.socket, logger: Logger, is_first: bool = True) -> int:
+    """One server process: uvicorn on the shared socket, the model loaded in a thread.
+
+    Only the first worker accepts connections before its model is ready (liveness answers at once);
+    the others load first, so a request never reaches a worker that is still loading while a ready
+    one answers readiness.
+    """
     import uvicorn
 
     from .app import State, create_app
@@ -48,6 +53,13 @@ def _serve_worker(config: Config, sock: socket.socket, logger: Logger) -> int:
     state = State(config.name, config.version, metrics, config.auth_token, config.max_body_bytes)
     app = create_app(state)
     exit_code = {"value": 0}
+    preloaded = None
+    if not is_first:
+        try:
+            preloaded = load_model(config)
+        except Exception as error:  # noqa: BLE001 - ModelLoadError, or anything the load raised
+            logger.error("model failed to load", error=_describe_failure(error, ModelLoadError))
+            return EXIT_LOAD_FAILED
 
     class Server(uvicorn.Server):
         def install_signal_handlers(self) -> None:
@@ -72,10 +84,9 @@ def _serve_worker(config: Config, sock: socket.socket, logger: Logger) -> int:
         async def load(self) -> None:
             loop = asyncio.get_running_loop()
             try:
-                model = await loop.run_in_executor(None, load_model, config)
+                model = preloaded or await loop.run_in_executor(None, load_model, config)
             except Exception as error:  # noqa: BLE001 - ModelLoadError, or anything the load raised
-                message = str(error) if isinstance(error, ModelLoadError) else f"{type(error).__name__}: {error}"
-                logger.error("model failed to load", error=message)
+                logger.error("model failed to load", error=_describe_failure(error, ModelLoadError))
                 exit_code["value"] = EXIT_LOAD_FAILED
                 self.should_exit = True
                 return
@@ -110,6 +121,21 @@ def _serve_worker(config: Config, sock: socket.socket, logger: Logger) -> int:
     return exit_code["value"]
 
 
+def _describe_failure(error: Exception, expected: type) -> str:
+    return str(error) if isinstance(error, expected) else f"{type(error).__name__}: {error}"
+
+
+def _die_with_parent() -> None:
+    """Linux: a worker gets SIGTERM when the supervisor dies, even by SIGKILL (no orphans)."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _version_warnings(model: Any) -> list[str]:
     saved = model.saved_sklearn_versions
     runtime = model.info.runtime_sklearn_version
@@ -128,13 +154,17 @@ def _supervise(config: Config, sock: socket.socket, logger: Logger) -> int:
     metrics_dir = tempfile.mkdtemp(prefix="kubeserve-sklearn-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     children: dict[int, int] = {}
+    parent = os.getpid()
     for index in range(config.workers):
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                code = _serve_worker(config, sock, logger.child(worker=index))
+                _die_with_parent()
+                if os.getppid() != parent:
+                    os._exit(code)
+                code = _serve_worker(config, sock, logger.child(worker=index), is_first=index == 0)
             finally:
                 os._exit(code)
         children[pid] = index

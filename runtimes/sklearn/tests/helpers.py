@@ -113,12 +113,19 @@ class Server:
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout)
-        finally:
-            for stream in (self.proc.stdout, self.proc.stderr):
-                if stream:
-                    stream.close()
+        code = self.proc.wait(timeout)
+        # the reader thread sees EOF once every process holding the pipe is gone; never close under it
+        self._reader.join(5)
+        if self.proc.stderr:
+            self.proc.stderr.close()
+        return code
+
+    def wait_for_line(self, text: str, count: int = 1, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while sum(text in line for line in self.lines) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{count}× {text!r} not logged: {''.join(self.lines)}")
+            time.sleep(0.05)
 
     def __enter__(self) -> "Server":
         return self

@@ -79,6 +79,17 @@ class LifecycleTest(unittest.TestCase):
             self.assertEqual(done.returncode, 1)
             self.assertIn("not allowed: kubeserve_missing_pkg.Thing", done.stdout)
 
+    def test_workers_die_with_a_killed_supervisor(self) -> None:
+        server = Server(model_path("iris-logreg"), "--workers", "2")
+        server.wait_for_line('"msg":"model ready"', 2)
+        pids = {json.loads(line)["pid"] for line in server.lines if '"model ready"' in line}
+        self.assertEqual(server.stop(signal.SIGKILL), -signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while pids and time.monotonic() < deadline:
+            pids = {pid for pid in pids if Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text()}
+            time.sleep(0.1)
+        self.assertEqual(pids, set())
+
     def test_listening_first_then_live_before_ready(self) -> None:
         with Server(model_path("mlp-wide"), wait_ready=False) as server:
             first = json.loads(server.lines[0])
@@ -121,6 +132,7 @@ class LifecycleTest(unittest.TestCase):
 
     def test_two_workers_share_the_port_and_add_their_metrics_up(self) -> None:
         with Server(model_path("iris-logreg"), "--workers", "2", "--name", "iris") as server:
+            server.wait_for_line('"msg":"model ready"', 2)
             for _ in range(40):
                 self.assertEqual(server.request("POST", "/predict", {"instances": [[1, 2, 3, 4], [2, 3, 4, 5]]})[0], 200)
             _, _, text = server.request("GET", "/metrics")
