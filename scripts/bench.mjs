@@ -2,7 +2,11 @@
 // `pnpm bench <target>` runs the benchmark script of the app that owns the target.
 import { spawnSync } from "node:child_process";
 
-const targets = { api: "@kubeserve/api", inference: "@kubeserve/inference" };
+const targets = {
+  api: "@kubeserve/api",
+  inference: "@kubeserve/inference",
+  sklearn: "@kubeserve/runtime-sklearn",
+};
 const [target, ...rest] = process.argv.slice(2);
 if (!target || !(target in targets)) {
   console.error(`usage: pnpm bench <${Object.keys(targets).join("|")}> [options]`);
