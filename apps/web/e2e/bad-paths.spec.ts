@@ -5,7 +5,7 @@ test("wrong password is refused with the API's message and no session", async ({
   await api().auth.register.mutate({ email, password });
   await page.goto("/login");
   await loginInUi(page, email, "not-the-password");
-  await expect(page.getByRole("alert")).toHaveText("Invalid email or password");
+  await expect(page.locator("form").getByRole("alert")).toHaveText("Invalid email or password");
   await expect(page).toHaveURL(/\/login/);
   expect((await page.context().cookies()).some((c) => c.name === "kubeserve.session")).toBe(false);
 });
@@ -14,7 +14,7 @@ test("registration shows a taken email and the API's password rule", async ({ pa
   const email = uniqueEmail("taken");
   await api().auth.register.mutate({ email, password });
   await registerInUi(page, email);
-  await expect(page.getByRole("alert")).toHaveText(`An account for ${email} already exists`);
+  await expect(page.locator("form").getByRole("alert")).toHaveText(`An account for ${email} already exists`);
 
   await registerInUi(page, uniqueEmail("weak"), "short");
   const field = page.getByLabel("Password");
@@ -25,7 +25,7 @@ test("registration shows a taken email and the API's password rule", async ({ pa
 
 test("another user's model URL shows the not-found page", async ({ page }) => {
   const other = await api().auth.register.mutate({ email: uniqueEmail("owner"), password });
-  const theirs = await api(other.accessToken).model.create({ name: "private-model" });
+  const theirs = await api(other.accessToken).model.create.mutate({ name: "private-model" });
   await registerInUi(page, uniqueEmail("snoop"));
   await expect(page.getByRole("heading", { name: "Models" })).toBeVisible();
 

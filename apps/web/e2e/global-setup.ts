@@ -36,6 +36,8 @@ function stop(child: ChildProcess) {
 }
 
 export default async function globalSetup() {
+  // Debugging against servers started by hand: KS_E2E_API_URL and KS_E2E_WEB_URL point at them.
+  if (process.env.KS_E2E_API_URL && process.env.KS_E2E_WEB_URL) return undefined;
   const home = mkdtempSync(path.join(tmpdir(), "kubeserve-e2e-"));
   const [apiPort, webPort] = [await freePort(), await freePort()];
   const apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -48,6 +50,8 @@ export default async function globalSetup() {
     API_PORT: String(apiPort),
     WEB_ORIGIN: webUrl,
     LOG_LEVEL: "warn",
+    // Every test registers its own users from one address; the per-IP limit has tests of its own in the API.
+    REGISTRATION_MAX_PER_IP: "1000",
     DATABASE_URL: "",
   });
   const web = start(

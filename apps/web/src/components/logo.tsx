@@ -1,10 +1,11 @@
 import Link from "next/link";
 
 /** Drawn inline: no image request, no layout shift, nothing fetched from the internet. */
-export function Logo({ href = "/" }: { href?: string }) {
+export function Logo({ href = "/", isPrefetched = true }: { href?: string; isPrefetched?: boolean }) {
   return (
     <Link
       href={href}
+      prefetch={isPrefetched ? undefined : false}
       className="inline-flex items-center gap-2 rounded-md text-slate-900 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 dark:text-white"
     >
       <svg aria-hidden="true" viewBox="0 0 24 24" className="size-7 text-indigo-600 dark:text-indigo-400">

@@ -2,13 +2,11 @@
 
 import { Button, ErrorNotice, TextField } from "@kubeserve/ui";
 import { signIn } from "next-auth/react";
-import { useRouter } from "next/navigation";
 import { useState } from "react";
 
 type TProps = { returnTo: string; demo: { email: string; password: string } | undefined };
 
 export function LoginForm({ returnTo, demo }: TProps) {
-  const router = useRouter();
   const [error, setError] = useState<string>();
   const [isBusy, setIsBusy] = useState(false);
 
@@ -25,8 +23,8 @@ export function LoginForm({ returnTo, demo }: TProps) {
       setError(result?.error ?? "Sign-in failed. Try again.");
       return;
     }
-    router.replace(returnTo);
-    router.refresh();
+    // A full load: the client router may hold a prefetch of the page from before sign-in (a redirect).
+    window.location.assign(returnTo);
   }
 
   return (

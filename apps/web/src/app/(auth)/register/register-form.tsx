@@ -2,14 +2,12 @@
 
 import { Button, ErrorNotice, TextField } from "@kubeserve/ui";
 import { signIn } from "next-auth/react";
-import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { registerAccount } from "./actions";
 
 type TState = { message?: string; fieldErrors: Record<string, string> };
 
 export function RegisterForm({ returnTo }: { returnTo: string }) {
-  const router = useRouter();
   const [state, setState] = useState<TState>({ fieldErrors: {} });
   const [isBusy, setIsBusy] = useState(false);
 
@@ -35,8 +33,8 @@ export function RegisterForm({ returnTo }: { returnTo: string }) {
       setState({ message: login?.error ?? "Account created, but sign-in failed.", fieldErrors: {} });
       return;
     }
-    router.replace(returnTo);
-    router.refresh();
+    // A full load: the client router may hold a prefetch of the page from before sign-in (a redirect).
+    window.location.assign(returnTo);
   }
 
   return (
