@@ -47,17 +47,22 @@ test("register → model → version → API key used and revoked → sign out",
   await expect(version.getByTestId("upload-slot")).toBeVisible();
   await screenshotBothSchemes(page, "model-page", shots);
 
-  await page.getByRole("link", { name: "Models", exact: true }).click();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Models" }).click();
   const row = page.getByRole("list", { name: "Models" }).getByRole("listitem");
   await expect(row).toHaveCount(1);
   await expect(row).toContainText("iris-e2e");
   await expect(row).toContainText("v1");
   await expect(row).toContainText("awaiting upload");
   await screenshotBothSchemes(page, "hub", shots);
+  // Down to a small phone: nothing may need sideways scrolling.
+  await page.setViewportSize({ width: 375, height: 812 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+  await page.screenshot({ path: `${shots}/hub-375.png`, fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 720 });
 
   await page.getByRole("button", { name: /Account menu/ }).click();
   await page.getByRole("link", { name: "API keys" }).last().click();
-  await expect(page.getByRole("heading", { name: "API keys" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "API keys", exact: true })).toBeVisible();
   await page.getByRole("button", { name: "Create your first key" }).click();
   await page.getByLabel("Name").fill("e2e-script");
   await page.getByRole("button", { name: "Create key" }).last().click();

@@ -1,31 +1,19 @@
 "use client";
 
-import { Button, EmptyState, ErrorNotice } from "@kubeserve/ui";
-import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { Button, ErrorNotice } from "@kubeserve/ui";
+import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import { readApiErrorMessage } from "~/lib/api-error";
 import { formatRelative } from "~/lib/format";
-import { pollInterval, useIsUploading } from "~/lib/polling";
 import { useTRPC } from "~/trpc/react";
 import { CreateVersionForm } from "./create-version-form";
-import { VersionCard } from "./version-card";
+import { VersionPages } from "./version-pages";
 
 export function ModelPage({ modelId }: { modelId: string }) {
   const trpc = useTRPC();
-  const isUploading = useIsUploading();
   const [isCreating, setIsCreating] = useState(false);
   const model = useQuery(trpc.model.get.queryOptions({ id: modelId }));
-  const versions = useInfiniteQuery(
-    trpc.version.list.infiniteQueryOptions(
-      { modelId, limit: 20 },
-      {
-        getNextPageParam: (page) => page.nextCursor,
-        refetchInterval: () => pollInterval(undefined, isUploading),
-      },
-    ),
-  );
-  const items = versions.data?.pages.flatMap((page) => page.items) ?? [];
 
   if (!model.data) {
     return model.error ? <ErrorNotice message={readApiErrorMessage(model.error)} /> : null;
@@ -72,46 +60,14 @@ export function ModelPage({ modelId }: { modelId: string }) {
         <h2 id="versions-heading" className="text-lg font-semibold">
           Versions
         </h2>
-        {versions.error ? (
-          <ErrorNotice
-            title="Could not load versions"
-            message={readApiErrorMessage(versions.error)}
-            action={
-              <Button variant="secondary" onClick={() => void versions.refetch()}>
-                Retry
-              </Button>
-            }
-          />
-        ) : null}
-        {versions.data && items.length === 0 ? (
-          <EmptyState
-            title="No versions yet"
-            action={
-              isCreating ? undefined : (
-                <Button onClick={() => setIsCreating(true)}>Create the first version</Button>
-              )
-            }
-          >
-            A version is one trained artifact of this model. Create it with a tag like{" "}
-            <code>v1</code>, upload the ONNX or scikit-learn file, and its signature appears here,
-            ready to deploy.
-          </EmptyState>
-        ) : null}
-        <ul className="flex flex-col gap-3">
-          {items.map((version) => (
-            <VersionCard key={version.id} version={version} />
-          ))}
-        </ul>
-        {versions.hasNextPage ? (
-          <Button
-            variant="secondary"
-            isBusy={versions.isFetchingNextPage}
-            onClick={() => void versions.fetchNextPage()}
-            className="self-center"
-          >
-            Show older versions
-          </Button>
-        ) : null}
+        <VersionPages
+          modelId={modelId}
+          emptyAction={
+            isCreating ? undefined : (
+              <Button onClick={() => setIsCreating(true)}>Create the first version</Button>
+            )
+          }
+        />
       </section>
     </div>
   );

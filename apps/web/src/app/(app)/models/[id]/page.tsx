@@ -2,6 +2,7 @@ import { HydrationBoundary } from "@tanstack/react-query";
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { ModelPage } from "~/components/model/model-page";
+import { versionPageInput } from "~/lib/version-input";
 import { isNotFound } from "~/lib/api-error";
 import { callOrLogin } from "~/server/api-session";
 import { createServerTrpc } from "~/trpc/server";
@@ -21,9 +22,7 @@ export default async function ModelRoute({ params }: TProps) {
     if (isNotFound(error)) notFound();
     throw error;
   }
-  await queryClient.prefetchInfiniteQuery(
-    trpc.version.list.infiniteQueryOptions({ modelId: id, limit: 20 }, { getNextPageParam: (page) => page.nextCursor }),
-  );
+  await queryClient.prefetchQuery(trpc.version.list.queryOptions(versionPageInput(id, undefined)));
   return (
     <HydrationBoundary state={dehydrate()}>
       <ModelPage modelId={id} />
