@@ -3,17 +3,23 @@ import { api, expect, password, registerInUi, test, uniqueEmail } from "./fixtur
 // Who may reach what: pages need a live session; /api/trpc acts only as the signed-in user, only for
 // the dashboard's own pages, and never signs in or out (next-auth does).
 
-test("pages send visitors without a session to login, keeping where they were going", async ({ page }) => {
+test("pages send visitors without a session to login, keeping where they were going", async ({
+  page,
+}) => {
   await page.goto("/keys");
   await expect(page).toHaveURL(/\/login\?callbackUrl=%2Fkeys$/);
-  await page.context().addCookies([
-    { name: "kubeserve.session", value: "forged", url: page.url() },
-  ]);
+  await page
+    .context()
+    .addCookies([{ name: "kubeserve.session", value: "forged", url: page.url() }]);
   await page.goto("/models/00000000-0000-7000-8000-000000000000");
   await expect(page).toHaveURL(/\/login\?callbackUrl=%2Fmodels%2F/);
 });
 
-test("the tRPC route refuses anonymous, cross-site and sign-in calls", async ({ page, request, baseURL }) => {
+test("the tRPC route refuses anonymous, cross-site and sign-in calls", async ({
+  page,
+  request,
+  baseURL,
+}) => {
   const anonymous = await request.get("/api/trpc/model.list");
   expect(anonymous.status()).toBe(401);
   expect(await anonymous.json()).toMatchObject({ error: { data: { code: "UNAUTHORIZED" } } });
@@ -40,6 +46,8 @@ test("the tRPC route refuses anonymous, cross-site and sign-in calls", async ({ 
   });
   expect(login.status()).toBe(403);
 
-  const mine = await api((await api().auth.login.mutate({ email, password })).accessToken).model.list.query({});
+  const mine = await api(
+    (await api().auth.login.mutate({ email, password })).accessToken,
+  ).model.list.query({});
   expect(mine.items).toEqual([]);
 });

@@ -14,7 +14,9 @@ test("registration shows a taken email and the API's password rule", async ({ pa
   const email = uniqueEmail("taken");
   await api().auth.register.mutate({ email, password });
   await registerInUi(page, email);
-  await expect(page.locator("form").getByRole("alert")).toHaveText(`An account for ${email} already exists`);
+  await expect(page.locator("form").getByRole("alert")).toHaveText(
+    `An account for ${email} already exists`,
+  );
 
   await registerInUi(page, uniqueEmail("weak"), "short");
   const field = page.getByLabel("Password");
@@ -64,7 +66,11 @@ test("keyboard only: sign in and reach the hub", async ({ page }) => {
   await api().auth.register.mutate({ email, password });
   await page.goto("/login");
   const emailField = page.getByLabel("Email");
-  for (let i = 0; i < 5 && !(await emailField.evaluate((el) => el === document.activeElement)); i++) {
+  for (
+    let i = 0;
+    i < 5 && !(await emailField.evaluate((el) => el === document.activeElement));
+    i++
+  ) {
     await page.keyboard.press("Tab");
   }
   await expect(emailField).toBeFocused();

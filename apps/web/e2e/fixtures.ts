@@ -6,12 +6,14 @@ const webUrl = () => required("KS_E2E_WEB_URL");
 
 function required(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run through playwright.config.ts (global setup)`);
+  if (!value)
+    throw new Error(`${name} is not set: run through playwright.config.ts (global setup)`);
   return value;
 }
 
 export const test = base.extend({
-  baseURL: async ({}, use) => use(webUrl()),
+  // eslint-disable-next-line no-empty-pattern -- Playwright reads a fixture's dependencies from this pattern
+  baseURL: async ({}, provide) => provide(webUrl()),
 });
 export { expect };
 

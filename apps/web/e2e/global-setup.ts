@@ -56,7 +56,14 @@ export default async function globalSetup() {
   });
   const web = start(
     "dashboard",
-    [path.join(webDir, "node_modules/next/dist/bin/next"), "start", "--hostname", "127.0.0.1", "--port", String(webPort)],
+    [
+      path.join(webDir, "node_modules/next/dist/bin/next"),
+      "start",
+      "--hostname",
+      "127.0.0.1",
+      "--port",
+      String(webPort),
+    ],
     webDir,
     { ...common, NODE_ENV: "production", API_INTERNAL_URL: apiUrl, NEXTAUTH_URL: webUrl },
   );

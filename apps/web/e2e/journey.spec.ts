@@ -1,14 +1,9 @@
 import path from "node:path";
-import {
-  api,
-  expect,
-  registerInUi,
-  screenshotBothSchemes,
-  test,
-  uniqueEmail,
-} from "./fixtures";
+import { api, expect, registerInUi, screenshotBothSchemes, test, uniqueEmail } from "./fixtures";
 
-test("register → model → version → API key used and revoked → sign out", async ({ page }, testInfo) => {
+test("register → model → version → API key used and revoked → sign out", async ({
+  page,
+}, testInfo) => {
   const shots = path.join(testInfo.project.outputDir, "screenshots");
   const email = uniqueEmail("journey");
   await registerInUi(page, email);
@@ -47,7 +42,10 @@ test("register → model → version → API key used and revoked → sign out",
   await expect(version.getByTestId("upload-slot")).toBeVisible();
   await screenshotBothSchemes(page, "model-page", shots);
 
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Models" }).click();
+  await page
+    .getByRole("navigation", { name: "Main" })
+    .getByRole("link", { name: "Models" })
+    .click();
   const row = page.getByRole("list", { name: "Models" }).getByRole("listitem");
   await expect(row).toHaveCount(1);
   await expect(row).toContainText("iris-e2e");
@@ -88,7 +86,9 @@ test("register → model → version → API key used and revoked → sign out",
     message: "This API key has been revoked",
   });
 
-  const sessionCookie = (await page.context().cookies()).find((c) => c.name === "kubeserve.session");
+  const sessionCookie = (await page.context().cookies()).find(
+    (c) => c.name === "kubeserve.session",
+  );
   await page.getByRole("button", { name: /Account menu/ }).click();
   await page.getByRole("link", { name: "Sign out" }).click();
   await page.getByRole("button", { name: "Sign out" }).click();

@@ -6,7 +6,11 @@ type TRouteJs = { route: string; scripts: number; compressedKb: number; rawKb: n
 
 // First-load JS per route, as the browser fetched it from the production build (gzip as served), with an
 // empty cache each time; and how soon the hub answers its first click.
-test("first-load JS per route and hub time to interactive", async ({ page, browser, baseURL }, testInfo) => {
+test("first-load JS per route and hub time to interactive", async ({
+  page,
+  browser,
+  baseURL,
+}, testInfo) => {
   const email = uniqueEmail("speed");
   await registerInUi(page, email);
   await expect(page.getByRole("heading", { name: "Models" })).toBeVisible();
@@ -53,8 +57,14 @@ test("first-load JS per route and hub time to interactive", async ({ page, brows
   await context.close();
 
   const report = { routes: results, hubInteractiveMs: interactiveMs };
-  writeFileSync(path.join(testInfo.project.outputDir, "first-load-js.json"), JSON.stringify(report, null, 2));
-  await testInfo.attach("first-load-js", { body: JSON.stringify(report, null, 2), contentType: "application/json" });
+  writeFileSync(
+    path.join(testInfo.project.outputDir, "first-load-js.json"),
+    JSON.stringify(report, null, 2),
+  );
+  await testInfo.attach("first-load-js", {
+    body: JSON.stringify(report, null, 2),
+    contentType: "application/json",
+  });
   console.log(JSON.stringify(report, null, 2));
   const hubJs = results.find((r) => r.route === "/");
   expect(hubJs?.compressedKb).toBeLessThan(200);

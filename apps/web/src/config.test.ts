@@ -12,13 +12,16 @@ describe("parseWebConfig", () => {
       email: "demo@kubeserve.local",
       password: "kubeserve-demo",
     });
-    expect(parseWebConfig({ NODE_ENV: "production", NEXTAUTH_SECRET: secret }).demo).toBeUndefined();
+    expect(
+      parseWebConfig({ NODE_ENV: "production", NEXTAUTH_SECRET: secret }).demo,
+    ).toBeUndefined();
     expect(
       parseWebConfig({ NODE_ENV: "production", NEXTAUTH_SECRET: secret, WEB_DEMO_PREFILL: "true" })
         .demo,
     ).toBeDefined();
     expect(
-      parseWebConfig({ NODE_ENV: "development", NEXTAUTH_SECRET: secret, WEB_DEMO_PREFILL: "0" }).demo,
+      parseWebConfig({ NODE_ENV: "development", NEXTAUTH_SECRET: secret, WEB_DEMO_PREFILL: "0" })
+        .demo,
     ).toBeUndefined();
   });
 
@@ -31,21 +34,23 @@ describe("parseWebConfig", () => {
   });
 
   it("names each bad variable", () => {
-    expect(() => parseWebConfig({ NEXTAUTH_SECRET: "short" })).toThrow(/NEXTAUTH_SECRET: must be at least 32/);
-    expect(() => parseWebConfig({ API_INTERNAL_URL: "localhost:4000", NEXTAUTH_SECRET: secret })).toThrow(
-      /API_INTERNAL_URL/,
+    expect(() => parseWebConfig({ NEXTAUTH_SECRET: "short" })).toThrow(
+      /NEXTAUTH_SECRET: must be at least 32/,
     );
+    expect(() =>
+      parseWebConfig({ API_INTERNAL_URL: "localhost:4000", NEXTAUTH_SECRET: secret }),
+    ).toThrow(/API_INTERNAL_URL/);
     expect(() => parseWebConfig({ WEB_DEMO_PREFILL: "yes", NEXTAUTH_SECRET: secret })).toThrow(
       /WEB_DEMO_PREFILL: must be true or false/,
     );
   });
 
   it("marks cookies Secure behind https", () => {
-    expect(parseWebConfig({ NEXTAUTH_URL: "https://ks.example.com", NEXTAUTH_SECRET: secret }).isSecure).toBe(
-      true,
-    );
-    expect(parseWebConfig({ NEXTAUTH_URL: "http://localhost:3000", NEXTAUTH_SECRET: secret }).isSecure).toBe(
-      false,
-    );
+    expect(
+      parseWebConfig({ NEXTAUTH_URL: "https://ks.example.com", NEXTAUTH_SECRET: secret }).isSecure,
+    ).toBe(true);
+    expect(
+      parseWebConfig({ NEXTAUTH_URL: "http://localhost:3000", NEXTAUTH_SECRET: secret }).isSecure,
+    ).toBe(false);
   });
 });

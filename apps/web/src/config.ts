@@ -20,7 +20,9 @@ const ZWebEnv = z.object({
     .optional(),
   KUBESERVE_HOME: z.string().min(1).optional(),
   // `pnpm start` sets it on embedded installs, so a laptop's first visit can sign in with one click.
-  WEB_DEMO_PREFILL: z.enum(["true", "false", "1", "0"], { error: "must be true or false" }).optional(),
+  WEB_DEMO_PREFILL: z
+    .enum(["true", "false", "1", "0"], { error: "must be true or false" })
+    .optional(),
   SEED_DEMO_EMAIL: z.string().default("demo@kubeserve.local"),
   SEED_DEMO_PASSWORD: z.string().default("kubeserve-demo"),
 });
@@ -80,12 +82,14 @@ export function parseWebConfig(env: Record<string, string | undefined>): TWebCon
     apiUrl: e.API_INTERNAL_URL.replace(/\/$/, ""),
     isDevelopment,
     sessionSecret:
-      e.NEXTAUTH_SECRET ?? readOrCreateSecret(
+      e.NEXTAUTH_SECRET ??
+      readOrCreateSecret(
         path.resolve(/* turbopackIgnore: true */ e.KUBESERVE_HOME ?? findHomeDir()),
       ),
     isSecure: e.NEXTAUTH_URL?.startsWith("https://") ?? false,
     demo: (e.WEB_DEMO_PREFILL ? ["true", "1"].includes(e.WEB_DEMO_PREFILL) : isDevelopment)
-      ? { email: e.SEED_DEMO_EMAIL, password: e.SEED_DEMO_PASSWORD } : undefined,
+      ? { email: e.SEED_DEMO_EMAIL, password: e.SEED_DEMO_PASSWORD }
+      : undefined,
   };
 }
 

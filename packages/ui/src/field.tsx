@@ -4,7 +4,9 @@ const controlClasses =
   "block h-9 w-full rounded-md border bg-white px-3 text-sm text-slate-900 shadow-xs placeholder:text-slate-400 focus-visible:outline-2 focus-visible:outline-offset-1 focus-visible:outline-indigo-500 dark:bg-slate-900 dark:text-slate-100";
 
 function borderClasses(hasError: boolean) {
-  return hasError ? "border-rose-500 dark:border-rose-500" : "border-slate-300 dark:border-slate-700";
+  return hasError
+    ? "border-rose-500 dark:border-rose-500"
+    : "border-slate-300 dark:border-slate-700";
 }
 
 type TFieldFrame = { label: string; hint?: string; error?: string };

@@ -51,7 +51,8 @@ export function AccountMenu({ email }: { email: string }) {
           className="absolute right-0 z-20 mt-2 w-64 rounded-lg border border-slate-200 bg-white p-1.5 shadow-lg dark:border-slate-700 dark:bg-slate-900"
         >
           <p className="truncate px-3 py-2 text-xs text-slate-500 dark:text-slate-400">
-            Signed in as <span className="font-medium text-slate-800 dark:text-slate-100">{email}</span>
+            Signed in as{" "}
+            <span className="font-medium text-slate-800 dark:text-slate-100">{email}</span>
           </p>
           <ul className="border-t border-slate-100 pt-1 dark:border-slate-800">
             <li>

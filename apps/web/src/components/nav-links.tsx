@@ -4,7 +4,11 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 
 const links = [
-  { href: "/", label: "Models", isActive: (path: string) => path === "/" || path.startsWith("/models") },
+  {
+    href: "/",
+    label: "Models",
+    isActive: (path: string) => path === "/" || path.startsWith("/models"),
+  },
   { href: "/keys", label: "API keys", isActive: (path: string) => path.startsWith("/keys") },
 ];
 
@@ -19,7 +23,7 @@ export function NavLinks() {
             key={link.href}
             href={link.href}
             aria-current={isActive ? "page" : undefined}
-            className={`rounded-md px-2.5 py-1.5 text-sm font-medium focus-visible:outline-2 focus-visible:outline-indigo-500 ${
+            className={`rounded-md px-2.5 py-1.5 text-sm font-medium whitespace-nowrap focus-visible:outline-2 focus-visible:outline-indigo-500 ${
               isActive
                 ? "bg-slate-100 text-slate-900 dark:bg-slate-800 dark:text-white"
                 : "text-slate-600 hover:text-slate-900 dark:text-slate-400 dark:hover:text-white"

@@ -4,7 +4,11 @@ import { describe, expect, it } from "vitest";
 import { isNotFound, isUnauthorized, readApiProblem } from "./api-error";
 
 // The error as the tRPC client builds it from the API's JSON (shape from apps/api/src/trpc.ts).
-function clientError(code: string, message: string, fieldErrors?: { path: string; message: string }[]) {
+function clientError(
+  code: string,
+  message: string,
+  fieldErrors?: { path: string; message: string }[],
+) {
   return TRPCClientError.from<AppRouter>({
     error: { code: -32600, message, data: { code, httpStatus: 400, requestId: "r1", fieldErrors } },
   });

@@ -10,9 +10,9 @@ describe("pollInterval", () => {
   });
 
   it("is quick while a deployment is moving or this tab uploads", () => {
-    expect(pollInterval([{ deployments: [{ status: "running" }, { status: "deploying" }] }], false)).toBe(
-      busyPollMs,
-    );
+    expect(
+      pollInterval([{ deployments: [{ status: "running" }, { status: "deploying" }] }], false),
+    ).toBe(busyPollMs);
     expect(pollInterval([{ deployments: [{ status: "stopping" }] }], false)).toBe(busyPollMs);
     expect(pollInterval([], true)).toBe(busyPollMs);
   });

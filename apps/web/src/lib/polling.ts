@@ -12,7 +12,9 @@ export type TPollable = object & { deployments?: readonly { status: string }[] }
 
 export function isMoving(item: TPollable): boolean {
   const { deployments } = item;
-  return deployments?.some((deployment) => movingDeploymentStatuses.has(deployment.status)) ?? false;
+  return (
+    deployments?.some((deployment) => movingDeploymentStatuses.has(deployment.status)) ?? false
+  );
 }
 
 /** The refetch interval for a list: busy while a row is moving or this tab is uploading. */

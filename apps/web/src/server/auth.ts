@@ -9,6 +9,7 @@ import { isTokenLive } from "./session-token";
 
 type TSession = RouterOutputs["auth"]["login"];
 
+/* eslint-disable @typescript-eslint/consistent-type-definitions -- module augmentation merges interfaces only */
 declare module "next-auth" {
   interface User {
     accessToken: string;
@@ -29,6 +30,7 @@ declare module "next-auth/jwt" {
     role?: "user" | "admin";
   }
 }
+/* eslint-enable @typescript-eslint/consistent-type-definitions */
 
 function readCookieHeader(header: unknown, name: string): string | undefined {
   if (typeof header !== "string") return undefined;
@@ -39,11 +41,7 @@ function readCookieHeader(header: unknown, name: string): string | undefined {
   return undefined;
 }
 
-async function login(
-  email: string,
-  password: string,
-  requestCookies: unknown,
-): Promise<TSession> {
+async function login(email: string, password: string, requestCookies: unknown): Promise<TSession> {
   const config = readWebConfig();
   let issuedDeviceToken: string | undefined;
   const api = createApiClient({
@@ -98,7 +96,9 @@ export function buildAuthOptions(): AuthOptions {
             throw new Error("Enter your email and password");
           }
           try {
-            return toUser(await login(credentials.email, credentials.password, req.headers?.cookie));
+            return toUser(
+              await login(credentials.email, credentials.password, req.headers?.cookie),
+            );
           } catch (error) {
             // The API's message names the problem ("Invalid email or password", a lockout's wait).
             throw new Error(readApiErrorMessage(error), { cause: error });

@@ -15,7 +15,13 @@ type TProxyRequest = {
   text: () => Promise<string>;
 };
 
-function trpcError(paths: string[], isBatch: boolean, status: number, code: string, message: string) {
+function trpcError(
+  paths: string[],
+  isBatch: boolean,
+  status: number,
+  code: string,
+  message: string,
+) {
   const error = { error: { message, code: -32600, data: { code, httpStatus: status } } };
   return Response.json(isBatch ? paths.map(() => error) : error, { status });
 }

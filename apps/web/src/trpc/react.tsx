@@ -14,6 +14,8 @@ export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRou
 function returnToLogin(error: unknown) {
   if (!isUnauthorized(error)) return;
   const here = `${window.location.pathname}${window.location.search}`;
+  // A full load on purpose: the whole client state belonged to the session that ended.
+  // eslint-disable-next-line @next/next/no-location-assign-relative-destination
   window.location.assign(`/login?callbackUrl=${encodeURIComponent(here)}&expired=1`);
 }
 

@@ -12,7 +12,9 @@ export default async function HubPage() {
   // The first page arrives rendered: no spinner, no layout shift, no extra round trip.
   await callOrLogin("/", () =>
     queryClient.fetchQuery(
-      trpc.model.list.queryOptions(hubListInput({ search: "", sort: "updated", cursor: undefined })),
+      trpc.model.list.queryOptions(
+        hubListInput({ search: "", sort: "updated", cursor: undefined }),
+      ),
     ),
   );
   return (

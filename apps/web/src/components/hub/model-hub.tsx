@@ -107,8 +107,8 @@ export function ModelHub() {
           title="Register your first model"
           action={<Button onClick={() => setIsCreating(true)}>Create a model</Button>}
         >
-          A model is a named entry in your registry. Create one, add a version and upload its ONNX or
-          scikit-learn file, then deploy it to get an authenticated prediction URL.
+          A model is a named entry in your registry. Create one, add a version and upload its ONNX
+          or scikit-learn file, then deploy it to get an authenticated prediction URL.
         </EmptyState>
       ) : list.data && items.length === 0 ? (
         <EmptyState title="No models match">

@@ -1,13 +1,14 @@
 // @vitest-environment happy-dom
 import { QueryClient, QueryClientProvider, useQuery } from "@tanstack/react-query";
 import { act, cleanup, render, screen } from "@testing-library/react";
+import type * as TUi from "@kubeserve/ui";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { TModelListItem } from "./model-row";
 
 // Counts how often each row's status badge renders: a row that re-renders renders its badge again.
 const badgeRenders = vi.hoisted(() => new Map<string, number>());
 vi.mock("@kubeserve/ui", async (importOriginal) => {
-  const ui = await importOriginal<typeof import("@kubeserve/ui")>();
+  const ui = await importOriginal<typeof TUi>();
   return {
     ...ui,
     StatusBadge: (props: Parameters<typeof ui.StatusBadge>[0]) => {

@@ -18,7 +18,11 @@ export function ModelList({
         <span>Deployments</span>
         <span className="text-right">Updated</span>
       </div>
-      <ul aria-label="Models" aria-busy={isRefreshing} className="divide-y divide-slate-100 dark:divide-slate-800">
+      <ul
+        aria-label="Models"
+        aria-busy={isRefreshing}
+        className="divide-y divide-slate-100 dark:divide-slate-800"
+      >
         {items.map((model) => (
           <ModelRow key={model.id} model={model} />
         ))}

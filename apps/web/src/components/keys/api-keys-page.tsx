@@ -37,8 +37,8 @@ export function ApiKeysPage() {
           title="No API keys yet"
           action={<Button onClick={() => setIsCreating(true)}>Create your first key</Button>}
         >
-          Create a key for each script or service that calls KubeServe, so you can revoke one without
-          touching the others.
+          Create a key for each script or service that calls KubeServe, so you can revoke one
+          without touching the others.
         </EmptyState>
       ) : null}
       {items.length > 0 ? (
@@ -46,10 +46,18 @@ export function ApiKeysPage() {
           <table className="w-full min-w-[36rem] text-left text-sm">
             <thead className="border-b border-slate-200 bg-slate-50 text-xs tracking-wide text-slate-500 uppercase dark:border-slate-800 dark:bg-slate-900/60 dark:text-slate-400">
               <tr>
-                <th scope="col" className="px-4 py-2 font-medium">Name</th>
-                <th scope="col" className="px-4 py-2 font-medium">Key</th>
-                <th scope="col" className="px-4 py-2 font-medium">Created</th>
-                <th scope="col" className="px-4 py-2 font-medium">Last used</th>
+                <th scope="col" className="px-4 py-2 font-medium">
+                  Name
+                </th>
+                <th scope="col" className="px-4 py-2 font-medium">
+                  Key
+                </th>
+                <th scope="col" className="px-4 py-2 font-medium">
+                  Created
+                </th>
+                <th scope="col" className="px-4 py-2 font-medium">
+                  Last used
+                </th>
                 <th scope="col" className="px-4 py-2 text-right font-medium">
                   <span className="sr-only">Actions</span>
                 </th>

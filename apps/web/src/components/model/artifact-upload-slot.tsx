@@ -5,7 +5,11 @@ import type { TVersion } from "./version-card";
  * issue 10 item 4) replaces this body; it keeps this props shape and calls beginUpload() from
  * lib/polling.ts while bytes move, so the lists poll every 2 s meanwhile.
  */
-export function ArtifactUploadSlot({ version }: { version: Pick<TVersion, "id" | "status" | "framework"> }) {
+export function ArtifactUploadSlot({
+  version,
+}: {
+  version: Pick<TVersion, "id" | "status" | "framework">;
+}) {
   if (version.status !== "pending_upload") return null;
   const extension = version.framework === "onnx" ? ".onnx" : ".joblib";
   return (

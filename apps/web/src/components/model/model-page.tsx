@@ -40,7 +40,10 @@ export function ModelPage({ modelId }: { modelId: string }) {
           {model.data.tags.length > 0 ? (
             <ul aria-label="Tags" className="mt-2 flex flex-wrap gap-1.5">
               {model.data.tags.map((tag) => (
-                <li key={tag} className="rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600 dark:bg-slate-800 dark:text-slate-300">
+                <li
+                  key={tag}
+                  className="rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600 dark:bg-slate-800 dark:text-slate-300"
+                >
                   {tag}
                 </li>
               ))}

@@ -17,10 +17,18 @@ export function SignatureTable({ signature }: { signature: TSignature }) {
         </caption>
         <thead className="border-b border-slate-200 text-xs text-slate-500 dark:border-slate-800">
           <tr>
-            <th scope="col" className="py-1.5 pr-4 font-medium">Tensor</th>
-            <th scope="col" className="py-1.5 pr-4 font-medium">Direction</th>
-            <th scope="col" className="py-1.5 pr-4 font-medium">Type</th>
-            <th scope="col" className="py-1.5 font-medium">Shape</th>
+            <th scope="col" className="py-1.5 pr-4 font-medium">
+              Tensor
+            </th>
+            <th scope="col" className="py-1.5 pr-4 font-medium">
+              Direction
+            </th>
+            <th scope="col" className="py-1.5 pr-4 font-medium">
+              Type
+            </th>
+            <th scope="col" className="py-1.5 font-medium">
+              Shape
+            </th>
           </tr>
         </thead>
         <tbody className="divide-y divide-slate-100 dark:divide-slate-800">

@@ -9,7 +9,6 @@ import { versionPageInput } from "~/lib/version-input";
 import { useTRPC } from "~/trpc/react";
 import { VersionCard } from "./version-card";
 
-
 type TPageProps = {
   modelId: string;
   cursor: string | undefined;
@@ -66,7 +65,13 @@ function VersionPage({ modelId, cursor, isLast, onMore, emptyAction }: TPageProp
   );
 }
 
-export function VersionPages({ modelId, emptyAction }: { modelId: string; emptyAction?: ReactNode }) {
+export function VersionPages({
+  modelId,
+  emptyAction,
+}: {
+  modelId: string;
+  emptyAction?: ReactNode;
+}) {
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   return (
     <div className="flex flex-col gap-3">

@@ -26,7 +26,9 @@ export default async function LoginPage({ searchParams }: TProps) {
       <p className="mt-6 text-center text-sm text-slate-600 dark:text-slate-400">
         No account yet?{" "}
         <Link
-          href={returnTo === "/" ? "/register" : `/register?callbackUrl=${encodeURIComponent(returnTo)}`}
+          href={
+            returnTo === "/" ? "/register" : `/register?callbackUrl=${encodeURIComponent(returnTo)}`
+          }
           className="font-medium text-indigo-600 hover:underline dark:text-indigo-400"
         >
           Create one

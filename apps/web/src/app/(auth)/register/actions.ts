@@ -5,8 +5,7 @@ import { readWebConfig } from "~/config";
 import { readApiProblem } from "~/lib/api-error";
 
 export type TRegisterResult =
-  | { ok: true }
-  | { ok: false; message: string; fieldErrors: Record<string, string> };
+  { ok: true } | { ok: false; message: string; fieldErrors: Record<string, string> };
 
 /** Creates the account through the API; the page then signs in with the same credentials. */
 export async function registerAccount(input: {

@@ -18,7 +18,10 @@ export default async function RegisterPage({ searchParams }: TProps) {
       <RegisterForm returnTo={returnTo} />
       <p className="mt-6 text-center text-sm text-slate-600 dark:text-slate-400">
         Already registered?{" "}
-        <Link href="/login" className="font-medium text-indigo-600 hover:underline dark:text-indigo-400">
+        <Link
+          href="/login"
+          className="font-medium text-indigo-600 hover:underline dark:text-indigo-400"
+        >
           Sign in
         </Link>
       </p>

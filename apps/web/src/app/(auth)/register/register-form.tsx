@@ -24,13 +24,19 @@ export function RegisterForm({ returnTo }: { returnTo: string }) {
       setIsBusy(false);
       // A message tied to a field shows under it; anything else (a taken email, a limit) above the button.
       const isFieldOnly = Object.keys(result.fieldErrors).length > 0;
-      setState({ message: isFieldOnly ? undefined : result.message, fieldErrors: result.fieldErrors });
+      setState({
+        message: isFieldOnly ? undefined : result.message,
+        fieldErrors: result.fieldErrors,
+      });
       return;
     }
     const login = await signIn("credentials", { ...input, redirect: false });
     if (!login?.ok) {
       setIsBusy(false);
-      setState({ message: login?.error ?? "Account created, but sign-in failed.", fieldErrors: {} });
+      setState({
+        message: login?.error ?? "Account created, but sign-in failed.",
+        fieldErrors: {},
+      });
       return;
     }
     // A full load: the client router may hold a prefetch of the page from before sign-in (a redirect).
@@ -45,7 +51,12 @@ export function RegisterForm({ returnTo }: { returnTo: string }) {
         void submit(new FormData(event.currentTarget));
       }}
     >
-      <TextField label="Name (optional)" name="name" autoComplete="name" error={state.fieldErrors.name} />
+      <TextField
+        label="Name (optional)"
+        name="name"
+        autoComplete="name"
+        error={state.fieldErrors.name}
+      />
       <TextField
         label="Email"
         name="email"
