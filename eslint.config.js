@@ -63,6 +63,7 @@ export default tseslint.config(
       "**/bench/**",
       "**/*.test.ts",
       "**/test/**",
+      "**/e2e/**",
     ],
     rules: { "no-restricted-properties": "off" },
   },

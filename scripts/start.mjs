@@ -41,6 +41,10 @@ const env = {
   API_PORT: String(config.apiPort),
   WEB_ORIGIN: config.webOrigin,
   API_INTERNAL_URL: config.apiInternalUrl,
+  NEXTAUTH_URL: process.env.NEXTAUTH_URL || config.webUrl,
+  // A laptop install's first visit signs in with one click; a real deployment sets up its own users.
+  WEB_DEMO_PREFILL: process.env.WEB_DEMO_PREFILL || (config.isEmbedded ? "true" : "false"),
+  KUBESERVE_HOME: process.env.KUBESERVE_HOME || path.resolve(root, config.home),
 };
 
 // Runs pnpm the same way this script was started (npx pnpm, corepack or a global pnpm); started as plain

@@ -1,7 +1,7 @@
 import type { NextConfig } from "next";
 
 const config: NextConfig = {
-  transpilePackages: ["@kubeserve/ui"],
+  transpilePackages: ["@kubeserve/ui", "@kubeserve/api"],
   poweredByHeader: false,
   reactStrictMode: true,
 };

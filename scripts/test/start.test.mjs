@@ -165,8 +165,13 @@ describe("pnpm start", { concurrency: 1 }, () => {
     const page = await fetch(`http://127.0.0.1:${run.webPort}/`);
     const html = await page.text();
     assert.equal(page.status, 200);
-    assert.match(html, /KubeServe/);
-    assert.match(html, /ready/, "the dashboard should report a ready API");
+    assert.match(
+      page.url,
+      /\/login\?callbackUrl=%2F$/,
+      "the dashboard sends a new visitor to sign in",
+    );
+    assert.match(html, /Sign in/);
+    assert.match(html, /value="demo@kubeserve.local"/, "the demo sign-in is filled in");
     const login = await fetch(`http://127.0.0.1:${run.apiPort}/trpc/auth.login`, {
       method: "POST",
       headers: { "content-type": "application/json" },

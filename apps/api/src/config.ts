@@ -171,7 +171,7 @@ function readOrCreateSecret(homeDir: string): string {
 }
 
 /** An empty variable (as compose files often set) means "use the default", not "invalid". */
-function dropEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function dropEmpty(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
   return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
 }
 

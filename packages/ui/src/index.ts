@@ -1,2 +1,6 @@
+export { Button, buttonClasses, type TButtonProps, type TButtonVariant } from "./button";
 export { Card, type TCardProps } from "./card";
+export { CopyButton, type TCopyButtonProps } from "./copy-button";
+export { SelectField, TextField, type TSelectFieldProps, type TTextFieldProps } from "./field";
+export { EmptyState, ErrorNotice, type TEmptyStateProps, type TErrorNoticeProps } from "./notice";
 export { StatusBadge, type TStatusBadgeProps, type TStatusTone } from "./status-badge";

@@ -210,6 +210,33 @@ describe.each(testDatabaseKinds)("model router on %s", (kind) => {
     expect(await h.deps.db.modelVersion.count({ where: { modelId: model.id } })).toBe(0);
   });
 
+  it("lists each model with its newest version, or null before the first", async () => {
+    const user = await h.signUp("latest");
+    const bare = await user.api.model.create({ name: "bare" });
+    const model = await user.api.model.create({ name: "with-versions" });
+    await user.api.version.create({ modelId: model.id, tag: "v1", framework: "onnx" });
+    const newest = await user.api.version.create({
+      modelId: model.id,
+      tag: "v2",
+      framework: "sklearn",
+    });
+    const { items } = await user.api.model.list({ sortBy: "name" });
+    expect(items.map((item) => [item.name, item.latestVersion])).toEqual([
+      ["bare", null],
+      [
+        "with-versions",
+        {
+          id: newest.id,
+          tag: "v2",
+          framework: "sklearn",
+          status: "pending_upload",
+          createdAt: newest.createdAt,
+        },
+      ],
+    ]);
+    expect(items[0]?.id).toBe(bare.id);
+  });
+
   it("requires authentication for every model procedure", async () => {
     const anon = h.caller();
     const id = "00000000-0000-7000-8000-000000000000";

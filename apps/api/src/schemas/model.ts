@@ -47,7 +47,19 @@ export const ZListModelsInput = z
   .default({ limit: 50, sortBy: "updatedAt" });
 export type TListModelsInput = z.infer<typeof ZListModelsInput>;
 
-export const ZModelPage = ZPage(ZModel);
+/** The newest version, as the model hub shows it beside each model. */
+export const ZLatestVersion = z.object({
+  id: ZId,
+  tag: z.string(),
+  framework: z.enum(["onnx", "sklearn"]),
+  status: z.enum(["pending_upload", "ready", "failed"]),
+  createdAt: ZIsoDate,
+});
+
+export const ZModelListItem = ZModel.extend({ latestVersion: ZLatestVersion.nullable() });
+export type TModelListItem = z.infer<typeof ZModelListItem>;
+
+export const ZModelPage = ZPage(ZModelListItem);
 export type TModelPage = z.infer<typeof ZModelPage>;
 
 export const ZGetModelInput = z.union([

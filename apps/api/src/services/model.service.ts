@@ -7,6 +7,7 @@ import type {
   TGetModelInput,
   TListModelsInput,
   TModel,
+  TModelListItem,
   TModelPage,
   TUpdateModelInput,
 } from "../schemas/model";
@@ -69,7 +70,8 @@ const isoTimestamp = (column: string) =>
 
 /**
  * The model hub's list is the API's hottest read: one keyset query on (owner, sort key, id) in plain SQL,
- * with the version count as a correlated subquery so it never aggregates the whole versions table.
+ * with the version count and the newest version as correlated subqueries (index on model_id), so it
+ * never aggregates the whole versions table.
  */
 export async function listModels(
   deps: TDeps,
@@ -100,9 +102,13 @@ export async function listModels(
   }
   params.push(input.limit + 1);
   const order = direction === "asc" ? "ASC" : "DESC";
-  const rows = await deps.sql<TModel>(
+  const rows = await deps.sql<TModelListItem>(
     `SELECT m.id, m.owner_id AS "ownerId", m.name, m.description, m.tags,
             (SELECT count(*)::int FROM model_versions v WHERE v.model_id = m.id) AS "versionCount",
+            (SELECT json_build_object('id', v.id, 'tag', v.tag, 'framework', v.framework,
+                    'status', v.status, 'createdAt', ${isoTimestamp("v.created_at")})
+               FROM model_versions v WHERE v.model_id = m.id
+              ORDER BY v.created_at DESC, v.id DESC LIMIT 1) AS "latestVersion",
             ${isoTimestamp("m.created_at")} AS "createdAt", ${isoTimestamp("m.updated_at")} AS "updatedAt"
        FROM models m
       ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""}

@@ -1,0 +1,77 @@
+"use client";
+
+import type { RouterOutputs } from "@kubeserve/api";
+import { Button, StatusBadge } from "@kubeserve/ui";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { readApiErrorMessage } from "~/lib/api-error";
+import { formatRelative } from "~/lib/format";
+import { useTRPC } from "~/trpc/react";
+
+type TApiKey = RouterOutputs["apiKey"]["list"][number];
+
+export function ApiKeyRow({ apiKey }: { apiKey: TApiKey }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [isConfirming, setIsConfirming] = useState(false);
+  const revoke = useMutation(
+    trpc.apiKey.revoke.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.apiKey.list.pathKey() }),
+    }),
+  );
+  const isRevoked = apiKey.revokedAt !== null;
+  return (
+    <tr className={isRevoked ? "text-slate-400 dark:text-slate-500" : undefined}>
+      <td className="px-4 py-3 font-medium">{apiKey.name}</td>
+      <td className="px-4 py-3">
+        <code className="font-mono text-xs">{apiKey.prefix}…</code>
+      </td>
+      <td className="px-4 py-3">
+        <time dateTime={apiKey.createdAt} suppressHydrationWarning>
+          {formatRelative(apiKey.createdAt)}
+        </time>
+      </td>
+      <td className="px-4 py-3">
+        {apiKey.lastUsedAt ? (
+          <time dateTime={apiKey.lastUsedAt} suppressHydrationWarning>
+            {formatRelative(apiKey.lastUsedAt)}
+          </time>
+        ) : (
+          "Never"
+        )}
+      </td>
+      <td className="px-4 py-3 text-right">
+        {isRevoked ? (
+          <StatusBadge tone="neutral" label="revoked" />
+        ) : isConfirming ? (
+          <span className="inline-flex items-center gap-2">
+            <Button
+              variant="danger"
+              isBusy={revoke.isPending}
+              onClick={() => revoke.mutate({ id: apiKey.id })}
+              aria-label={`Confirm revoking ${apiKey.name}`}
+            >
+              Revoke now
+            </Button>
+            <Button variant="ghost" onClick={() => setIsConfirming(false)}>
+              Keep
+            </Button>
+          </span>
+        ) : (
+          <Button
+            variant="danger"
+            onClick={() => setIsConfirming(true)}
+            aria-label={`Revoke ${apiKey.name}`}
+          >
+            Revoke
+          </Button>
+        )}
+        {revoke.error ? (
+          <p role="alert" className="mt-1 text-xs text-rose-600 dark:text-rose-400">
+            {readApiErrorMessage(revoke.error)}
+          </p>
+        ) : null}
+      </td>
+    </tr>
+  );
+}
