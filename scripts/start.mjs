@@ -45,6 +45,8 @@ const env = {
   // A laptop install's first visit signs in with one click; a real deployment sets up its own users.
   WEB_DEMO_PREFILL: process.env.WEB_DEMO_PREFILL || (config.isEmbedded ? "true" : "false"),
   KUBESERVE_HOME: process.env.KUBESERVE_HOME || path.resolve(root, config.home),
+  // The dashboard, on this machine, reports each browser's address for the API's per-IP limits.
+  TRUST_PROXY: process.env.TRUST_PROXY || "loopback",
 };
 
 // Runs pnpm the same way this script was started (npx pnpm, corepack or a global pnpm); started as plain

@@ -14,6 +14,11 @@ export type TApiClientOptions = {
   deviceToken?: string;
   /** Called with each new device token a successful login hands out, to keep it across runs. */
   onDeviceToken?: (token: string) => void;
+  /**
+   * For a server calling on behalf of someone (the dashboard): their address, sent as X-Forwarded-For so
+   * per-IP limits count them and not the server. The API believes it only from hops TRUST_PROXY names.
+   */
+  forwardedFor?: string;
   /** Calls per HTTP request; keep it at or below the server's TRPC_MAX_BATCH_SIZE (default 20). */
   maxBatchSize?: number;
 };
@@ -34,6 +39,7 @@ export function createApiClient(options: TApiClientOptions) {
           return {
             ...(token ? { authorization: `Bearer ${token}` } : {}),
             ...(deviceToken ? { cookie: `${deviceCookiePrefix}${deviceToken}` } : {}),
+            ...(options.forwardedFor ? { "x-forwarded-for": options.forwardedFor } : {}),
           };
         },
         fetch: async (input, init) => {

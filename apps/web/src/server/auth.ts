@@ -4,6 +4,7 @@ import CredentialsProvider from "next-auth/providers/credentials";
 import { cookies } from "next/headers";
 import { readWebConfig } from "~/config";
 import { readApiErrorMessage } from "~/lib/api-error";
+import { readClientAddress } from "./client-address";
 import { deviceCookieName, deviceCookiePath, sessionCookieName } from "./session-cookie";
 import { isTokenLive } from "./session-token";
 
@@ -49,6 +50,7 @@ async function login(email: string, password: string, requestCookies: unknown): 
     // The browser's device cookie for this dashboard, so its owner is spared lockouts strangers cause.
     deviceToken: readCookieHeader(requestCookies, deviceCookieName),
     onDeviceToken: (token) => (issuedDeviceToken = token),
+    forwardedFor: await readClientAddress(),
   });
   const session = await api.auth.login.mutate({ email, password });
   if (issuedDeviceToken) {

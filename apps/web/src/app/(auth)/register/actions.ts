@@ -3,6 +3,7 @@
 import { createApiClient } from "@kubeserve/api";
 import { readWebConfig } from "~/config";
 import { readApiProblem } from "~/lib/api-error";
+import { readClientAddress } from "~/server/client-address";
 
 export type TRegisterResult =
   { ok: true } | { ok: false; message: string; fieldErrors: Record<string, string> };
@@ -13,7 +14,10 @@ export async function registerAccount(input: {
   email: string;
   password: string;
 }): Promise<TRegisterResult> {
-  const api = createApiClient({ url: readWebConfig().apiUrl });
+  const api = createApiClient({
+    url: readWebConfig().apiUrl,
+    forwardedFor: await readClientAddress(),
+  });
   try {
     await api.auth.register.mutate({
       email: input.email,
