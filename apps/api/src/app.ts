@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { TApiConfig } from "./config";
 import { createContextInner, readCredential, readDeviceToken } from "./context";
 import type { TDeps } from "./deps";
+import { registerGateway } from "./gateway/routes";
 import { toDomainError } from "./lib/errors";
 import { registerErrorHandling, sendError } from "./lib/http-errors";
 import type { TLingerOptions } from "./lib/lingering-close";
@@ -30,7 +31,7 @@ function toTrustProxy(setting: TApiConfig["trustProxy"]) {
   return (_address: string, hop: number) => hop < setting;
 }
 
-/** The API's HTTP surface: tRPC at /trpc, health probes; later the upload route and prediction gateway. */
+/** The API's HTTP surface: tRPC at /trpc, health probes, the prediction gateway; later the upload routes. */
 export async function buildApp({ deps, readiness, linger }: TAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
@@ -147,6 +148,8 @@ export async function buildApp({ deps, readiness, linger }: TAppOptions): Promis
       },
     );
   });
+
+  await registerGateway(app, deps);
 
   return app;
 }

@@ -60,6 +60,8 @@ type TState = {
   desired: TDesiredDeployment | undefined;
   isStopped: boolean;
   hasBeenRunning: boolean;
+  /** A start, scale or rollout is under way: not yet running is expected, not degraded. */
+  isConverging: boolean;
   failure: string | undefined;
   replicas: Map<string, TReplica>;
   endpoints: TEndpoint[];
@@ -87,6 +89,7 @@ export function createLocalDriver({ config, log, drain }: TLocalDriverOptions): 
         desired: undefined,
         isStopped: false,
         hasBeenRunning: false,
+        isConverging: false,
         failure: undefined,
         replicas: new Map(),
         endpoints: [],
@@ -139,11 +142,16 @@ export function createLocalDriver({ config, log, drain }: TLocalDriverOptions): 
     }));
     const want = st.desired?.replicas ?? 0;
     const ready = replicas.filter((r) => r.state === "ready").length;
+    const generation = st.desired?.generation;
+    const readyCurrent = replicas.filter(
+      (r) => r.state === "ready" && r.generation === generation,
+    ).length;
     let phase: TRuntimeStatus["phase"];
     let reason = st.failure;
     if (st.isStopped) phase = "stopped";
     else if (st.failure && ready === 0) phase = "failed";
-    else if (ready >= want && !st.failure) phase = "running";
+    else if (readyCurrent >= want && !st.failure) phase = "running";
+    else if (st.isConverging && !st.failure) phase = "starting";
     else if (ready > 0 || st.hasBeenRunning) {
       phase = "degraded";
       reason ??= `${ready} of ${want} replicas ready`;
@@ -167,10 +175,10 @@ export function createLocalDriver({ config, log, drain }: TLocalDriverOptions): 
     for (const listener of listeners) listener(current);
   }
 
+  /** Only what the model server needs: the API's own secrets (database, auth) never reach a replica. */
   function replicaEnv(r: TReplica): Record<string, string> {
     const spec = r.spec;
     return {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
       ...spec.model.env,
       KUBESERVE_MODEL: spec.model.uri,
       KUBESERVE_MODEL_SHA256: spec.model.sha256,
@@ -352,6 +360,16 @@ export function createLocalDriver({ config, log, drain }: TLocalDriverOptions): 
 
   /** Rolling: a new replica is ready before an old one is drained; old ones go only after replacements. */
   async function converge(st: TState): Promise<void> {
+    st.isConverging = true;
+    try {
+      await convergeOnce(st);
+    } finally {
+      st.isConverging = false;
+      changed(st);
+    }
+  }
+
+  async function convergeOnce(st: TState): Promise<void> {
     const spec = st.desired;
     if (!spec || st.isStopped) return;
     for (const r of st.replicas.values()) if (r.state === "failed") st.replicas.delete(r.id);
