@@ -5,7 +5,8 @@ import { hashApiKey, isWellFormedApiKey } from "../lib/api-key-secret";
 
 // Verified API keys for the prediction gateway: no database read per prediction in the steady state.
 // A key change (revocation, expiry, scope, deletion) fires a NOTIFY from a trigger (see the migration);
-// where LISTEN is unavailable (PgBouncer transaction pooling) one indexed poll a second does the same.
+// where LISTEN is unavailable (PgBouncer transaction pooling) an indexed poll every half second does the
+// same (every second would let a revocation that lands just after a poll live a little over 1 s).
 
 export const keyChangeChannel = "kubeserve_api_keys";
 
@@ -42,6 +43,7 @@ type TRow = {
 type TEntry = { verdict: TKeyVerdict; keyId: string | undefined; cachedAt: number };
 
 const maxEntries = 10_000;
+const pollMs = 500;
 const lastUsedResolutionMs = 60_000;
 
 export function createKeyCache(options: {
@@ -76,7 +78,7 @@ export function createKeyCache(options: {
       sql<{ id: string }>("SELECT id FROM api_keys WHERE revoked_at >= $1", [from])
         .then((rows) => rows.forEach((row) => evict(row.id)))
         .catch((error: unknown) => log.warn({ err: error }, "API key revocation poll failed"));
-    }, 1000);
+    }, pollMs);
     pollTimer.unref();
   }
 

@@ -157,6 +157,7 @@ const v2Pattern = /^models\/[^/?#]+(\/versions\/[^/?#]+)?(\/(infer|ready))?$/;
 
 export async function registerGateway(app: FastifyInstance, deps: TDeps): Promise<void> {
   await deps.gateway.keys.start();
+  app.addHook("onClose", () => deps.gateway.keys.close());
   await app.register(async (scope) => {
     // Bodies are passed to the model server as they came (JSON or the binary tensor extension).
     scope.removeAllContentTypeParsers();
