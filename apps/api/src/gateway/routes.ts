@@ -167,7 +167,8 @@ export async function registerGateway(app: FastifyInstance, deps: TDeps): Promis
       (_req, body, done) => done(null, body),
     );
 
-    scope.post<{ Params: TParams }>("/api/v1/predict/:deploymentId", (req, reply) =>
+    const bodyLimit = deps.config.gateway.maxBodyBytes;
+    scope.post<{ Params: TParams }>("/api/v1/predict/:deploymentId", { bodyLimit }, (req, reply) =>
       guarded(deps, req, reply, (route) =>
         forward(deps, req, reply, route, `/v1/models/${route.modelName}:predict`, "v1"),
       ),
@@ -176,6 +177,7 @@ export async function registerGateway(app: FastifyInstance, deps: TDeps): Promis
     scope.route<{ Params: TParams }>({
       method: ["GET", "POST"],
       url: "/api/v1/deployments/:deploymentId/v2/*",
+      bodyLimit,
       handler: (req, reply) =>
         guarded(deps, req, reply, (route) => {
           const rest = req.params["*"] ?? "";
