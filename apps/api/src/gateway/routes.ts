@@ -13,6 +13,8 @@ import { buildOpenApi } from "./openapi";
 
 type TParams = { deploymentId: string; "*"?: string };
 
+const bufferedResponseBytes = 1_048_576;
+
 const passedRequestHeaders = ["content-type", "inference-header-content-length", "accept"];
 const passedResponseHeaders = [
   "content-type",
@@ -95,6 +97,26 @@ async function forward(
         message: "The model server failed to answer: retry the request",
       });
     }
+    reply.code(response.statusCode);
+    for (const name of passedResponseHeaders) {
+      const value = response.headers[name];
+      if (typeof value === "string") void reply.header(name, value);
+    }
+    deps.gateway.metrics.observe(route.id, protocol, response.statusCode, performance.now() - started);
+    if (response.statusCode < 300 && route.coldStartFrom !== undefined) {
+      recordColdStart(deps, route).catch((error: unknown) =>
+        req.log.warn({ err: error }, "recording cold start failed"),
+      );
+    }
+    const length = Number(response.headers["content-length"]);
+    if (Number.isFinite(length) && length <= bufferedResponseBytes) {
+      // Small answers (nearly all predictions) are read whole and sent in one write: cheaper than a stream.
+      try {
+        return reply.send(Buffer.from(await response.body.arrayBuffer()));
+      } finally {
+        upstreams.end(endpoint);
+      }
+    }
     let isEnded = false;
     const finish = () => {
       if (isEnded) return;
@@ -103,22 +125,6 @@ async function forward(
     };
     response.body.once("close", finish);
     response.body.once("error", finish);
-    reply.code(response.statusCode);
-    for (const name of passedResponseHeaders) {
-      const value = response.headers[name];
-      if (typeof value === "string") void reply.header(name, value);
-    }
-    deps.gateway.metrics.observe(
-      route.id,
-      protocol,
-      response.statusCode,
-      performance.now() - started,
-    );
-    if (response.statusCode < 300 && route.coldStartFrom !== undefined) {
-      recordColdStart(deps, route).catch((error: unknown) =>
-        req.log.warn({ err: error }, "recording cold start failed"),
-      );
-    }
     return reply.send(response.body);
   }
   deps.gateway.metrics.observe(route.id, protocol, 503, performance.now() - started);
