@@ -127,6 +127,23 @@ describe.each(testDatabaseKinds)("gateway auth on %s", (kind) => {
     },
   );
 
+  it("refuses a body over GATEWAY_MAX_BODY_BYTES with 413 naming the limit, before reading it", async () => {
+    const limited = await startHttp(h, {
+      config: { gateway: { ...h.config.gateway, maxBodyBytes: 1024 } },
+    });
+    try {
+      const response = await fetch(`${limited.url}/api/v1/predict/${owner.deploymentId}`, {
+        method: "POST",
+        headers: { ...bearer(owner.key), "content-type": "application/json" },
+        body: JSON.stringify({ instances: Array.from({ length: 200 }, () => rows[0]) }),
+      });
+      expect(response.status).toBe(413);
+      expect(await response.text()).toMatch(/exceeds the limit of 1024 bytes/);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it("refuses prediction keys on the management API", async () => {
     const api = h.caller(predictKey);
     const failure = await failureOf(api.model.list({}));

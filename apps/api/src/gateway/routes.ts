@@ -102,7 +102,12 @@ async function forward(
       const value = response.headers[name];
       if (typeof value === "string") void reply.header(name, value);
     }
-    deps.gateway.metrics.observe(route.id, protocol, response.statusCode, performance.now() - started);
+    deps.gateway.metrics.observe(
+      route.id,
+      protocol,
+      response.statusCode,
+      performance.now() - started,
+    );
     if (response.statusCode < 300 && route.coldStartFrom !== undefined) {
       recordColdStart(deps, route).catch((error: unknown) =>
         req.log.warn({ err: error }, "recording cold start failed"),

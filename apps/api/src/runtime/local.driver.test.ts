@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -78,6 +78,14 @@ describe("local runtime driver", () => {
     const [endpoint] = driver.endpoints(spec.id);
     expect(endpoint?.origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     if (!endpoint) throw new Error("no endpoint");
+    // Bound to loopback only: the machine's other addresses do not answer on the replica's port.
+    const port = Number(new URL(endpoint.origin).port);
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((address) => address && address.family === "IPv4" && !address.internal);
+    if (external) {
+      await expect(fetch(`http://${external.address}:${port}/v2/health/live`)).rejects.toThrow();
+    }
     // Other local processes cannot reach the model around the gateway.
     expect((await predict(endpoint.origin, undefined)).status).toBe(401);
     expect((await predict(endpoint.origin, "not-the-replica-token-0123")).status).toBe(401);
