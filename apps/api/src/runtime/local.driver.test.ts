@@ -181,7 +181,10 @@ describe("local runtime driver", () => {
         stdio: ["ignore", "pipe", "inherit"],
       },
     );
-    const [line] = (await once(createInterface({ input: host.stdout }), "line")) as [string];
+    const lines = createInterface({ input: host.stdout });
+    const [line] = (await once(lines, "line")) as [string];
+    lines.close();
+    host.stdout.destroy();
     const { pids } = JSON.parse(line) as { pids: number[][] };
     const keptPid = pids[0]?.[0] ?? 0;
     const droppedPid = pids[1]?.[0] ?? 0;
