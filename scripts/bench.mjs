@@ -2,10 +2,12 @@
 // `pnpm bench <target>` runs the benchmark script of the app that owns the target.
 import { spawnSync } from "node:child_process";
 
+// Each target is a package and the script of it that runs the benchmark.
 const targets = {
-  api: "@kubeserve/api",
-  inference: "@kubeserve/inference",
-  sklearn: "@kubeserve/runtime-sklearn",
+  api: ["@kubeserve/api", "bench"],
+  gateway: ["@kubeserve/api", "bench:gateway"],
+  inference: ["@kubeserve/inference", "bench"],
+  sklearn: ["@kubeserve/runtime-sklearn", "bench"],
 };
 const [target, ...rest] = process.argv.slice(2);
 if (!target || !(target in targets)) {
@@ -18,7 +20,7 @@ const pnpm = process.env.npm_execpath?.includes("pnpm")
   : ["pnpm"];
 const result = spawnSync(
   pnpm[0],
-  [...pnpm.slice(1), "--filter", targets[target], "run", "bench", ...rest],
+  [...pnpm.slice(1), "--filter", targets[target][0], "run", targets[target][1], ...rest],
   {
     stdio: "inherit",
   },

@@ -5,6 +5,7 @@ export default defineConfig({
     include: ["src/**/*.test.ts"],
     // Scans every error a test sees for database and driver text (src/test/leak-guard.ts).
     setupFiles: ["src/test/setup.ts"],
+    globalSetup: ["src/test/global-setup.ts"],
     // Generous: CI and the shared development machines run other suites beside this one.
     testTimeout: 60_000,
     hookTimeout: 180_000,

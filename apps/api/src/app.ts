@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { TApiConfig } from "./config";
 import { createContextInner, readCredential, readDeviceToken } from "./context";
 import type { TDeps } from "./deps";
+import { registerGateway } from "./gateway/routes";
 import { toDomainError } from "./lib/errors";
 import { registerErrorHandling, sendError } from "./lib/http-errors";
 import type { TLingerOptions } from "./lib/lingering-close";
@@ -32,7 +33,7 @@ function toTrustProxy(setting: TApiConfig["trustProxy"]) {
   return (_address: string, hop: number) => hop < setting;
 }
 
-/** The API's HTTP surface: tRPC at /trpc, health probes; later the upload route and prediction gateway. */
+/** The API's HTTP surface: tRPC at /trpc, health probes, the prediction gateway; later the upload routes. */
 export async function buildApp({ deps, readiness, linger }: TAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
@@ -52,10 +53,14 @@ export async function buildApp({ deps, readiness, linger }: TAppOptions): Promis
   });
   registerErrorHandling(app, { bodyLimit: deps.config.maxBodyBytes, linger });
 
-  app.addHook("onRequest", async (req, reply) => {
-    reply.header("x-request-id", req.id);
+  // Callback hooks, not async ones: they run on every prediction, and a promise each costs measurable time.
+  app.addHook("onRequest", (req, reply, done) => {
+    void reply.header("x-request-id", req.id);
+    done();
   });
-  app.addHook("onResponse", async (req, reply) => {
+  const isLoggingRequests = deps.log.isLevelEnabled("info");
+  app.addHook("onResponse", (req, reply, done) => {
+    if (!isLoggingRequests) return done();
     req.log.info(
       {
         method: req.method,
@@ -65,6 +70,7 @@ export async function buildApp({ deps, readiness, linger }: TAppOptions): Promis
       },
       "request",
     );
+    done();
   });
 
   await app.register(cors, {
@@ -165,6 +171,8 @@ export async function buildApp({ deps, readiness, linger }: TAppOptions): Promis
       },
     );
   });
+
+  await registerGateway(app, deps);
 
   return app;
 }

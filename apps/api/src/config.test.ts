@@ -143,4 +143,34 @@ describe("readApiConfig", () => {
       /STORAGE_DRIVER: must be fs or s3/,
     );
   });
+
+  it("runs replicas from this checkout's model server, with loopback gateway metrics, unless told otherwise", () => {
+    const dir = home();
+    const config = readApiConfig({ KUBESERVE_HOME: dir });
+    expect(config.runtime).toMatchObject({
+      defaultRuntime: "local",
+      dir: path.join(dir, "runtime"),
+      maxReplicas: 8,
+      maxRestarts: 3,
+      readyTimeoutMs: 60_000,
+      stopGraceMs: 10_000,
+    });
+    expect(config.runtime.inferenceCli).toMatch(/apps\/inference\/dist\/cli\.js$/);
+    expect(config.gateway).toMatchObject({
+      metricsHost: "127.0.0.1",
+      metricsPort: 9464,
+      revocation: "listen",
+      rateLimitRps: 1000,
+      scrapeMs: 5000,
+    });
+    expect(() => readApiConfig({ KUBESERVE_HOME: dir, GATEWAY_REVOCATION: "never" })).toThrow(
+      /GATEWAY_REVOCATION: must be listen or poll/,
+    );
+    expect(() => readApiConfig({ KUBESERVE_HOME: dir, RUNTIME_MAX_REPLICAS: "0" })).toThrow(
+      /RUNTIME_MAX_REPLICAS: must be a positive whole number/,
+    );
+    expect(() => readApiConfig({ KUBESERVE_HOME: dir, METRICS_PORT: "70000" })).toThrow(
+      /METRICS_PORT: must be between 0 and 65535/,
+    );
+  });
 });

@@ -4,6 +4,12 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { findDefaultHomeDir, formatConfigError } from "@kubeserve/db";
 import { z } from "zod";
+import {
+  type TGatewayConfig,
+  type TRuntimeConfig,
+  toRuntimeConfig,
+  ZRuntimeEnv,
+} from "./config/runtime";
 import { type TApiStorageConfig, toStorageConfig, ZStorageEnv } from "./config/storage";
 
 // The only module of the API that reads the environment. Every variable is listed in the README.
@@ -115,7 +121,7 @@ const ZBaseEnv = z.object({
 });
 
 // Each section's variables live beside the code that maps them (src/config/*.ts); only this file reads them.
-const ZEnv = ZBaseEnv.extend(ZStorageEnv.shape);
+const ZEnv = ZBaseEnv.extend(ZStorageEnv.shape).extend(ZRuntimeEnv.shape);
 
 export type TApiConfig = {
   nodeEnv: "development" | "test" | "production";
@@ -149,6 +155,8 @@ export type TApiConfig = {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   seed: { email: string; password: string };
   storage: TApiStorageConfig;
+  runtime: TRuntimeConfig;
+  gateway: TGatewayConfig;
 };
 
 export class ConfigError extends Error {
@@ -223,5 +231,6 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): TApiConfig 
     logLevel: e.LOG_LEVEL,
     seed: { email: e.SEED_DEMO_EMAIL, password: e.SEED_DEMO_PASSWORD },
     storage,
+    ...toRuntimeConfig(e, homeDir),
   };
 }

@@ -1,10 +1,27 @@
-import type { PrismaClient, TSql } from "@kubeserve/db";
+import type { PrismaClient, TListen, TSql } from "@kubeserve/db";
 import { createArtifactStore, type TArtifactStore } from "@kubeserve/storage";
 import type { Logger } from "pino";
 import type { TApiConfig } from "./config";
 import { createDeviceTokens, type TDeviceTokens } from "./lib/device-cookie";
 import { createKeyedQueue, type TKeyedQueue } from "./lib/keyed-queue";
 import { createTokenSigner, type TTokenSigner } from "./lib/tokens";
+import { createDirectory, type TDirectory } from "./gateway/directory";
+import { createKeyCache, type TKeyCache } from "./gateway/key-cache";
+import { createGatewayMetrics, type TGatewayMetrics } from "./gateway/metrics";
+import { createRateLimiter, type TRateLimiter } from "./gateway/rate-limit";
+import { createUpstreams, type TUpstreams } from "./gateway/upstreams";
+import type { TRuntimeDriver } from "./runtime/driver";
+import { createLocalDriver } from "./runtime/local.driver";
+import { createReplicaMetrics, type TReplicaMetrics } from "./runtime/replica-metrics";
+
+/** The prediction gateway's in-process state: pools, caches, limits and its own metrics. */
+export type TGateway = {
+  upstreams: TUpstreams;
+  keys: TKeyCache;
+  directory: TDirectory;
+  limiter: TRateLimiter;
+  metrics: TGatewayMetrics;
+};
 
 /** What every service needs, built once per process and shared by HTTP handlers and tests. */
 export type TDeps = {
@@ -16,9 +33,18 @@ export type TDeps = {
   deviceTokens: TDeviceTokens;
   /** Logins for one account wait here, not on a pooled connection, for their turn at the account's lock. */
   loginQueue: TKeyedQueue;
+  /** Status changes of one deployment are written one at a time, in order. */
+  deploymentQueue: TKeyedQueue;
   log: Logger;
   /** Where artifacts live (a folder on disk, or S3/MinIO); no I/O until `ensureReady` or a call. */
   storage: TArtifactStore;
+  /** NOTIFY subscriptions (the gateway's key cache); undefined where the database offers none. */
+  listen: TListen | undefined;
+  /** Where deployments run (the local driver supervises model-server processes). */
+  runtime: TRuntimeDriver;
+  gateway: TGateway;
+  /** Rolling windows of the replicas' own metrics, scraped every few seconds. */
+  replicaMetrics: TReplicaMetrics;
 };
 
 export function createDeps(options: {
@@ -26,13 +52,33 @@ export function createDeps(options: {
   sql: TSql;
   config: TApiConfig;
   log: Logger;
+  listen?: TListen | undefined;
 }): TDeps {
   const { secret, deviceTtlSeconds } = options.config.auth;
+  const { config, log } = options;
+  const upstreams = createUpstreams();
+  const runtime = createLocalDriver({ config: config.runtime, log, drain: upstreams.drain });
   return {
     ...options,
+    listen: options.listen,
+    runtime,
+    gateway: {
+      upstreams,
+      keys: createKeyCache({
+        sql: options.sql,
+        listen: options.listen,
+        config: config.gateway,
+        log,
+      }),
+      directory: createDirectory(options.sql),
+      limiter: createRateLimiter(config.gateway.rateLimitRps, config.gateway.rateLimitBurst),
+      metrics: createGatewayMetrics(),
+    },
+    replicaMetrics: createReplicaMetrics({ runtime, log, intervalMs: config.gateway.scrapeMs }),
     tokens: createTokenSigner(secret),
     deviceTokens: createDeviceTokens(secret, deviceTtlSeconds),
     loginQueue: createKeyedQueue(),
+    deploymentQueue: createKeyedQueue(),
     storage: createArtifactStore(options.config.storage.store),
   };
 }

@@ -3,6 +3,8 @@ import { isUnavailable } from "@kubeserve/storage";
 import { buildApp } from "./app";
 import { ConfigError, readApiConfig, type TApiConfig } from "./config";
 import { createDeps } from "./deps";
+import { startMetricsServer } from "./gateway/metrics";
+import { startRuntime } from "./services/deployment-runtime";
 import { waitForDependency } from "./lib/wait";
 import { createLogger } from "./logger";
 import { pruneAuthRecords } from "./services/login-limit.service";
@@ -43,7 +45,13 @@ async function main(): Promise<void> {
       "applied pending migrations to the embedded database",
     );
   }
-  const deps = createDeps({ db: database.prisma, sql: database.sql, config, log });
+  const deps = createDeps({
+    db: database.prisma,
+    sql: database.sql,
+    listen: database.listen,
+    config,
+    log,
+  });
   await waitForDependency(
     `artifact storage (${deps.storage.describe()})`,
     () => deps.storage.ensureReady(),
@@ -64,6 +72,14 @@ async function main(): Promise<void> {
       { name: "storage", check: () => deps.storage.ping() },
     ],
   });
+  // Deployments are reconciled before the port opens: no prediction is routed to a replica nobody owns.
+  const stopRuntime = await startRuntime(deps);
+  const metricsServer = await startMetricsServer(
+    deps.gateway.metrics,
+    config.gateway.metricsHost,
+    config.gateway.metricsPort,
+  );
+  log.info({ url: metricsServer.url }, "gateway metrics listening");
   await app.listen({ host: config.host, port: config.port });
   log.info(
     { database: database.kind, url: `http://${config.host}:${config.port}` },
@@ -89,6 +105,10 @@ async function main(): Promise<void> {
     force.unref();
     clearInterval(pruneTimer);
     await app.close();
+    await stopRuntime();
+    await metricsServer.close();
+    await deps.gateway.keys.close();
+    await deps.gateway.upstreams.close();
     await database.close();
     log.info("stopped");
     process.exit(0);

@@ -85,5 +85,13 @@ export const publicProcedure = t.procedure.use(mapErrors);
 export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const auth = await ctx.getAuth();
   if ("error" in auth) throw toTRPCError(auth.error);
+  if (auth.actor.apiKeyKind === "predict") {
+    // A leaked prediction key must not mint keys or read the registry.
+    throw new TRPCError({
+      code: "FORBIDDEN",
+      message:
+        "This is a prediction key: it works on the prediction gateway only, not the management API",
+    });
+  }
   return next({ ctx: { ...ctx, actor: auth.actor } });
 });

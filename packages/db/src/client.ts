@@ -24,10 +24,18 @@ export type TDatabaseOptions = {
 /** Parameterised SQL on the same connections as Prisma, for the few hot reads where the ORM's cost shows. */
 export type TSql = <TRow>(text: string, params?: unknown[]) => Promise<TRow[]>;
 
+/** Subscribes to PostgreSQL NOTIFY on `channel`; resolves with the unsubscribe function once listening. */
+export type TListen = (
+  channel: string,
+  onMessage: (payload: string) => void,
+  onError: (error: Error) => void,
+) => Promise<() => Promise<void>>;
+
 export type TDatabase = {
   kind: TDatabaseKind;
   prisma: PrismaClient;
   sql: TSql;
+  listen: TListen;
   /** Names of migrations applied while opening (embedded mode). */
   appliedMigrations: string[];
   ping: () => Promise<void>;
@@ -84,6 +92,21 @@ async function openPostgres(url: string, options: TDatabaseOptions): Promise<TDa
     kind: "postgres",
     prisma,
     sql: createPreparedSql(pool),
+    // A connection of its own: a pooled one would be handed to queries and lose its LISTEN.
+    listen: async (channel, onMessage, onError) => {
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+      client.on("error", onError);
+      client.on("notification", (message) => {
+        if (message.channel === channel) onMessage(message.payload ?? "");
+      });
+      await client.connect();
+      await client.query(`LISTEN "${channel.replaceAll('"', "")}"`);
+      return async () => {
+        client.removeAllListeners("error");
+        client.on("error", () => undefined);
+        await client.end();
+      };
+    },
     appliedMigrations,
     ping: async () => {
       await pool.query("SELECT 1");
@@ -111,6 +134,10 @@ async function openPglite(options: TDatabaseOptions): Promise<TDatabase> {
     prisma,
     sql: async <TRow>(text: string, params?: unknown[]) =>
       (await pglite.query<TRow>(text, params)).rows,
+    listen: async (channel, onMessage) => {
+      const unsubscribe = await pglite.listen(channel, onMessage);
+      return unsubscribe;
+    },
     appliedMigrations,
     ping: async () => {
       await pglite.query("SELECT 1");

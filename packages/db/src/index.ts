@@ -5,6 +5,7 @@ export {
   type TDatabase,
   type TDatabaseKind,
   type TDatabaseOptions,
+  type TListen,
   type TSql,
 } from "./client";
 export { findDefaultHomeDir } from "./paths";

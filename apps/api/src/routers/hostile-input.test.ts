@@ -1,6 +1,7 @@
 import { testDatabaseKinds } from "@kubeserve/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeCursor } from "../lib/cursor";
+import { seedReadyVersion } from "../test/ready-version";
 import { createHarness, failureOf, type THarness, type TSignedUp } from "../test/harness";
 import { findStringLeaves, listProcedures } from "../test/input-schemas";
 
@@ -84,6 +85,18 @@ describe.each(testDatabaseKinds)("hostile input on %s", (kind) => {
       framework: "onnx",
     });
     const key = await user.api.apiKey.create({ name: "k" });
+    const deployable = await user.api.version.create({
+      modelId: model.id,
+      tag: "ready",
+      framework: "onnx",
+    });
+    await seedReadyVersion(h.deps, { userId: user.userId, versionId: deployable.id });
+    const deployment = await user.api.deployment.create({
+      versionId: deployable.id,
+      name: "idle",
+      replicas: 0,
+    });
+    const byId = [{ id: deployment.id }];
     const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
     // One valid input per procedure that fills every string field the schema has.
     samples = {
@@ -94,7 +107,9 @@ describe.each(testDatabaseKinds)("hostile input on %s", (kind) => {
       "auth.me": [],
       "auth.logout": [],
       "auth.logoutAll": [],
-      "apiKey.create": [{ name: "ci", expiresAt: inAnHour }],
+      "apiKey.create": [
+        { name: "ci", expiresAt: inAnHour, kind: "predict", deploymentIds: [deployment.id] },
+      ],
       "apiKey.list": [{ includeRevoked: true }],
       "apiKey.revoke": [{ id: key.apiKey.id }],
       "model.create": [{ name: "fresh", description: "text", tags: ["a", "b"] }],
@@ -119,6 +134,25 @@ describe.each(testDatabaseKinds)("hostile input on %s", (kind) => {
       "version.get": [{ id: version.id }, { modelId: model.id, tag: "v1" }],
       "version.update": [{ id: version.id, description: "text", metadata: { k: "v" } }],
       "version.delete": [{ id: version.id }],
+      "deployment.create": [
+        {
+          versionId: deployable.id,
+          name: "fresh",
+          replicas: 0,
+          resources: { cpuRequest: "1", cpuLimit: "2", memoryRequest: "1Gi", memoryLimit: "2Gi" },
+        },
+      ],
+      "deployment.list": [
+        { modelId: model.id, cursor: encodeCursor(new Date(), deployment.id), limit: 5 },
+      ],
+      "deployment.get": byId,
+      "deployment.scale": [{ id: deployment.id, replicas: 0 }],
+      "deployment.update": [{ id: deployment.id, versionId: deployable.id }],
+      "deployment.stop": byId,
+      "deployment.start": byId,
+      "deployment.delete": byId,
+      "deployment.logs": [{ id: deployment.id, lines: 5 }],
+      "deployment.metrics": [{ id: deployment.id, window: "5m" }],
     };
   });
   afterAll(() => h.destroy());

@@ -2,6 +2,7 @@ import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { createCallerFactory, router } from "../trpc";
 import { apiKeyRouter } from "./api-key.router";
 import { authRouter } from "./auth.router";
+import { deploymentRouter } from "./deployment.router";
 import { modelRouter } from "./model.router";
 import { versionRouter } from "./version.router";
 
@@ -10,6 +11,7 @@ export const appRouter = router({
   apiKey: apiKeyRouter,
   model: modelRouter,
   version: versionRouter,
+  deployment: deploymentRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -11,6 +11,9 @@ export const ZApiKey = z.object({
   expiresAt: ZIsoDate.nullable(),
   lastUsedAt: ZIsoDate.nullable(),
   revokedAt: ZIsoDate.nullable(),
+  kind: z.enum(["management", "predict"]),
+  /** Empty: every deployment of the owner. */
+  deploymentIds: z.array(ZId),
 });
 export type TApiKey = z.infer<typeof ZApiKey>;
 
@@ -26,6 +29,10 @@ export const ZCreateApiKeyInput = z
         message: "expiresAt must be before the year 10000",
       })
       .optional(),
+    /** `predict` keys reach only the prediction gateway: tRPC refuses them. */
+    kind: z.enum(["management", "predict"]).default("management"),
+    /** Limits the key's predictions to these deployments of its owner (default: all of them). */
+    deploymentIds: z.array(ZId).max(100, "a key may list at most 100 deployments").default([]),
   })
   .strict();
 export type TCreateApiKeyInput = z.infer<typeof ZCreateApiKeyInput>;

@@ -13,6 +13,8 @@ const apiKeySelect = {
   expiresAt: true,
   lastUsedAt: true,
   revokedAt: true,
+  kind: true,
+  deploymentIds: true,
 } as const;
 
 type TApiKeyRow = {
@@ -24,6 +26,8 @@ type TApiKeyRow = {
   expiresAt: Date | null;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
+  kind: "management" | "predict";
+  deploymentIds: string[];
 };
 
 function toApiKey(row: TApiKeyRow): TApiKey {
@@ -50,9 +54,26 @@ export async function createApiKey(
   if (expiresAt && expiresAt.getTime() <= Date.now()) {
     throw new DomainError("BAD_REQUEST", "expiresAt must be in the future");
   }
+  const deploymentIds = [...new Set(input.deploymentIds.map((id) => id.toLowerCase()))];
+  if (deploymentIds.length > 0) {
+    const owned = await deps.db.deployment.count({
+      where: { id: { in: deploymentIds }, ownerId: actor.id },
+    });
+    if (owned !== deploymentIds.length) {
+      throw new DomainError("NOT_FOUND", "deploymentIds: a listed deployment was not found");
+    }
+  }
   const { key, prefix } = generateApiKey();
   const row = await deps.db.apiKey.create({
-    data: { userId: actor.id, name: input.name, prefix, keyHash: hashApiKey(key), expiresAt },
+    data: {
+      userId: actor.id,
+      name: input.name,
+      prefix,
+      keyHash: hashApiKey(key),
+      expiresAt,
+      kind: input.kind,
+      deploymentIds,
+    },
     select: apiKeySelect,
   });
   return { apiKey: toApiKey(row), secret: key };

@@ -13,6 +13,8 @@ export type TActor = {
   via: "access_token" | "api_key";
   sessionId?: string;
   apiKeyId?: string;
+  /** Set for API keys: `predict` keys may not use the management API. */
+  apiKeyKind?: "management" | "predict";
 };
 
 export type TClientInfo = {
@@ -154,6 +156,7 @@ export async function getMe(deps: TDeps, actor: TActor): Promise<TMe> {
 
 type TKeyAuthRow = {
   id: string;
+  kind: "management" | "predict";
   expires_at: Date | null;
   revoked_at: Date | null;
   last_used_at: Date | null;
@@ -166,7 +169,7 @@ type TKeyAuthRow = {
 async function authenticateApiKey(deps: TDeps, key: string): Promise<TActor> {
   if (!isWellFormedApiKey(key)) throw new DomainError("UNAUTHORIZED", "Invalid API key");
   const [row] = await deps.sql<TKeyAuthRow>(
-    `SELECT k.id, k.expires_at, k.revoked_at, k.last_used_at, u.id AS user_id, u.email, u.role
+    `SELECT k.id, k.kind, k.expires_at, k.revoked_at, k.last_used_at, u.id AS user_id, u.email, u.role
        FROM api_keys k JOIN users u ON u.id = k.user_id
       WHERE k.key_hash = $1`,
     [hashApiKey(key)],
@@ -180,7 +183,14 @@ async function authenticateApiKey(deps: TDeps, key: string): Promise<TActor> {
   if (!row.last_used_at || now - row.last_used_at.getTime() > lastUsedResolutionMs) {
     await deps.sql("UPDATE api_keys SET last_used_at = $1 WHERE id = $2", [new Date(now), row.id]);
   }
-  return { id: row.user_id, email: row.email, role: row.role, via: "api_key", apiKeyId: row.id };
+  return {
+    id: row.user_id,
+    email: row.email,
+    role: row.role,
+    via: "api_key",
+    apiKeyId: row.id,
+    apiKeyKind: row.kind,
+  };
 }
 
 type TSessionAuthRow = {

@@ -13,6 +13,7 @@ import { createDeps, type TDeps } from "../deps";
 import type { TLingerOptions } from "../lib/lingering-close";
 import type { TReadinessCheck } from "../lib/readiness";
 import { createCaller } from "../routers";
+import { startRuntime } from "../services/deployment-runtime";
 import { recordErrorText } from "./leak-guard";
 
 export type THarness = {
@@ -62,11 +63,14 @@ export async function createHarness(
   const deps = createDeps({
     db: database.prisma,
     sql: database.sql,
+    listen: database.listen,
     config,
     log: pino({ level: "silent" }),
   });
   // Artifacts go to a folder under the test's own KUBESERVE_HOME, as the embedded default does.
   await deps.storage.ensureReady();
+  // Status changes → events, as in a serving API (reconcile is started by the tests that need it).
+  const stopRuntime = await startRuntime(deps, { isReconciling: false });
   // A fresh context per call, as over HTTP, so a revoked token is seen on the very next call.
   const callerFor =
     (deps: TDeps) =>
@@ -101,7 +105,13 @@ export async function createHarness(
       api: caller(session.accessToken),
     };
   };
-  return { kind, database, deps, config, caller, callerWith, signUp, destroy: database.destroy };
+  const destroy = async () => {
+    await stopRuntime();
+    await deps.gateway.keys.close();
+    await deps.gateway.upstreams.close();
+    await database.destroy();
+  };
+  return { kind, database, deps, config, caller, callerWith, signUp, destroy };
 }
 
 /** Awaits a promise expected to fail with a tRPC error and returns its code and message. */
