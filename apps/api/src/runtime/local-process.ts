@@ -76,7 +76,8 @@ export async function spawnReplica(options: {
   const fd = openSync(options.logFile, "a", 0o600);
   try {
     const child = spawn(process.execPath, [options.cli], {
-      env: options.env,
+      // Cast: Next's types (the dashboard type-checks this file too) make NODE_ENV a required key.
+      env: options.env as NodeJS.ProcessEnv,
       stdio: ["ignore", fd, fd],
       // Its own process group: a Ctrl-C in the API's terminal reaches the API, which stops replicas in order.
       detached: true,
