@@ -11,6 +11,7 @@ import { toDomainError } from "./lib/errors";
 import { registerErrorHandling, sendError } from "./lib/http-errors";
 import type { TLingerOptions } from "./lib/lingering-close";
 import { checkReadiness, type TReadinessCheck } from "./lib/readiness";
+import { registerArtifactRoutes } from "./http/artifact.routes";
 import { appRouter } from "./routers";
 import { isReportedError } from "./trpc";
 
@@ -30,7 +31,7 @@ function toTrustProxy(setting: TApiConfig["trustProxy"]) {
   return (_address: string, hop: number) => hop < setting;
 }
 
-/** The API's HTTP surface: tRPC at /trpc, health probes; later the upload route and prediction gateway. */
+/** The API's HTTP surface: tRPC at /trpc, health probes, artifact uploads and downloads. */
 export async function buildApp({ deps, readiness, linger }: TAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
@@ -84,6 +85,8 @@ export async function buildApp({ deps, readiness, linger }: TAppOptions): Promis
       .code(503)
       .send({ status: "unavailable", reason: report.reason, checks: report.checks });
   });
+
+  await registerArtifactRoutes(app, deps);
 
   await app.register(async (scope) => {
     // tRPC parses its own JSON (it also accepts batched and GET inputs).

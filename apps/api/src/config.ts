@@ -5,6 +5,7 @@ import path from "node:path";
 import { findDefaultHomeDir, formatConfigError } from "@kubeserve/db";
 import { z } from "zod";
 import { type TApiStorageConfig, toStorageConfig, ZStorageEnv } from "./config/storage";
+import { type TUploadConfig, toUploadConfig, ZUploadEnv } from "./config/uploads";
 
 // The only module of the API that reads the environment. Every variable is listed in the README.
 
@@ -115,7 +116,7 @@ const ZBaseEnv = z.object({
 });
 
 // Each section's variables live beside the code that maps them (src/config/*.ts); only this file reads them.
-const ZEnv = ZBaseEnv.extend(ZStorageEnv.shape);
+const ZEnv = ZBaseEnv.extend(ZStorageEnv.shape).extend(ZUploadEnv.shape);
 
 export type TApiConfig = {
   nodeEnv: "development" | "test" | "production";
@@ -149,6 +150,7 @@ export type TApiConfig = {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   seed: { email: string; password: string };
   storage: TApiStorageConfig;
+  uploads: TUploadConfig;
 };
 
 export class ConfigError extends Error {
@@ -223,5 +225,6 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): TApiConfig 
     logLevel: e.LOG_LEVEL,
     seed: { email: e.SEED_DEMO_EMAIL, password: e.SEED_DEMO_PASSWORD },
     storage,
+    uploads: toUploadConfig(e),
   };
 }

@@ -1,6 +1,10 @@
 -- CreateEnum
 CREATE TYPE "UploadKind" AS ENUM ('oneshot', 'tus');
 
+-- AlterTable
+ALTER TABLE "model_versions" ADD COLUMN     "requirements_sha256" TEXT,
+ADD COLUMN     "requirements_uri" TEXT;
+
 -- CreateTable
 CREATE TABLE "artifact_uploads" (
     "id" TEXT NOT NULL,

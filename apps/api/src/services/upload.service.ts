@@ -1,0 +1,87 @@
+import type { Readable } from "node:stream";
+import type { TDeps } from "../deps";
+import { DomainError } from "../lib/errors";
+import type { TVersion } from "../schemas/version";
+import {
+  assertNotReady,
+  checkArtifactFilename,
+  checkStoredArtifact,
+  claimUpload,
+  commitArtifact,
+  keepClaimAlive,
+  keyFor,
+  storeRequirements,
+  tooLargeError,
+  toUploadError,
+  type TStoredRequirements,
+  type TUploadTarget,
+} from "./artifact.service";
+import type { TActor } from "./auth.service";
+
+export type TReceiveOptions = {
+  filename: string | undefined;
+  /** the body's declared length, when the client declared one */
+  declaredSize?: number | undefined;
+  /** resolves with requirements.txt (multipart sends it beside the file, possibly after it) */
+  requirements?: () => Promise<Buffer | undefined>;
+};
+
+/**
+ * One-shot upload: claims the version, streams `body` into the store (hashing as it goes), validates the
+ * file and commits it. Every failure leaves no object and no claim behind, and the version as it was
+ * (or `failed` with the reason, for a file that is not a usable model).
+ */
+export async function receiveArtifact(
+  deps: TDeps,
+  actor: TActor,
+  target: TUploadTarget,
+  body: Readable,
+  options: TReceiveOptions,
+): Promise<TVersion> {
+  assertNotReady(target);
+  const filename = checkArtifactFilename(target, options.filename);
+  const { maxBytes } = deps.config.uploads;
+  if (options.declaredSize === 0) {
+    throw new DomainError("BAD_REQUEST", `File '${filename}' is empty; nothing was stored`);
+  }
+  if (options.declaredSize !== undefined && options.declaredSize > maxBytes) {
+    throw tooLargeError("The file", maxBytes);
+  }
+  const claim = await claimUpload(deps, actor, target, {
+    kind: "oneshot",
+    filename,
+    size: options.declaredSize,
+  });
+  const stopRefreshing = keepClaimAlive(deps, claim);
+  try {
+    const key = keyFor(target, filename);
+    let put;
+    try {
+      put = await deps.storage.put(key, body, {
+        size: options.declaredSize,
+        maxBytes,
+        contentType: "application/octet-stream",
+      });
+    } catch (error) {
+      throw toUploadError(error);
+    }
+    const checked = await checkStoredArtifact(deps, target, {
+      key,
+      filename,
+      size: put.size,
+      sha256: put.sha256,
+    });
+    let requirements: TStoredRequirements | undefined;
+    try {
+      const text = await options.requirements?.();
+      if (text) requirements = await storeRequirements(deps, target, text);
+    } catch (error) {
+      await deps.storage.delete(key);
+      throw error;
+    }
+    return await commitArtifact(deps, actor, target, checked, requirements);
+  } finally {
+    stopRefreshing();
+    await claim.release();
+  }
+}
