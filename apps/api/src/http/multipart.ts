@@ -82,7 +82,10 @@ export function receiveMultipart(
       isSettled = true;
       requirements.reject(error);
       req.unpipe(form);
-      fileStream?.destroy(error instanceof Error ? error : new Error(String(error)));
+      if (fileStream && !fileStream.readableEnded) {
+        fileStream.on("error", () => undefined);
+        fileStream.destroy(error instanceof Error ? error : new Error(String(error)));
+      }
       // Answered once the upload has cleaned up (object removed, claim released).
       if (upload)
         void upload.then(
