@@ -219,6 +219,11 @@ describe.each(["fs", "s3"] as const)("bad uploads (%s driver)", (driverName) => 
     });
     await started;
     await waitForClaims(version.id, 1);
+    expect(await alice.api.version.uploadStatus({ id: version.id })).toMatchObject({
+      state: "uploading",
+      kind: "oneshot",
+      size: data.length,
+    });
     const second = await put(version.id, fixture("iris-logreg.onnx"), "b.onnx");
     expect(second.status).toBe(409);
     expect(await messageOf(second)).toContain("in progress");

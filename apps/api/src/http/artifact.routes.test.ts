@@ -167,6 +167,34 @@ describe.each(["fs", "s3"] as const)("one-shot artifact uploads (%s driver)", (d
     expect(keys.some((k) => k.includes("/b.joblib"))).toBe(true);
   });
 
+  it("version.uploadStatus and version.signature follow the upload; another tenant gets NOT_FOUND", async () => {
+    const version = await createVersion(alice);
+    expect(await alice.api.version.uploadStatus({ id: version.id })).toMatchObject({
+      state: "idle",
+    });
+    expect(await alice.api.version.signature({ id: version.id })).toBeNull();
+    const data = fixture("regression.onnx");
+    expect((await putArtifact(version.id, data, "r.onnx")).status).toBe(200);
+    expect(await alice.api.version.uploadStatus({ id: version.id })).toMatchObject({
+      state: "ready",
+      offset: data.length,
+      size: data.length,
+    });
+    const signature = await alice.api.version.signature({ id: version.id });
+    expect(signature?.outputs).toEqual([
+      { name: "prediction", datatype: "FP32", shape: [-1, 1], dimNames: ["N", null] },
+    ]);
+    await expect(bob.api.version.signature({ id: version.id })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    await expect(bob.api.version.uploadStatus({ id: version.id })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    await expect(h.caller().version.uploadStatus({ id: version.id })).rejects.toMatchObject({
+      code: "UNAUTHORIZED",
+    });
+  });
+
   describe("who may not upload", () => {
     const routes = [
       { method: "PUT", path: "artifact?filename=x.onnx" },

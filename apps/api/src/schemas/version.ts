@@ -88,3 +88,12 @@ export const ZUpdateVersionInput = z
 export type TUpdateVersionInput = z.infer<typeof ZUpdateVersionInput>;
 
 export const ZVersionIdInput = z.object({ id: ZId }).strict();
+
+export const ZUploadStatus = z.object({
+  state: z.enum(["idle", "uploading", "stored", "ready", "failed"]),
+  kind: z.enum(["oneshot", "tus"]).nullable(),
+  offset: z.number().int().nullable(),
+  size: z.number().int().nullable(),
+  expiresAt: ZIsoDate.nullable(),
+  message: z.string().nullable(),
+});

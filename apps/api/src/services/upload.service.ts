@@ -17,6 +17,7 @@ import {
   type TUploadTarget,
 } from "./artifact.service";
 import type { TActor } from "./auth.service";
+import { getVersion } from "./version.service";
 
 export type TReceiveOptions = {
   filename: string | undefined;
@@ -84,4 +85,57 @@ export async function receiveArtifact(
     stopRefreshing();
     await claim.release();
   }
+}
+
+export type TUploadState = "idle" | "uploading" | "stored" | "ready" | "failed";
+
+export type TUploadStatus = {
+  state: TUploadState;
+  kind: "oneshot" | "tus" | null;
+  /** bytes received so far, where the upload reports it (tus); null otherwise */
+  offset: number | null;
+  /** the declared length of the upload in progress, or the stored artifact's size */
+  size: number | null;
+  expiresAt: string | null;
+  message: string | null;
+};
+
+/** Where the version's upload stands, for progress displays and for clients deciding to resume. */
+export async function getUploadStatus(
+  deps: TDeps,
+  actor: TActor,
+  versionId: string,
+  readOffset: (uploadId: string) => Promise<number | null> = async () => null,
+): Promise<TUploadStatus> {
+  const version = await getVersion(deps, actor, { id: versionId });
+  const upload = await deps.db.artifactUpload.findUnique({
+    where: { versionId: version.id },
+    select: { id: true, kind: true, size: true, expiresAt: true },
+  });
+  if (upload && upload.expiresAt.getTime() > Date.now()) {
+    return {
+      state: "uploading",
+      kind: upload.kind,
+      offset: upload.kind === "tus" ? await readOffset(upload.id) : null,
+      size: upload.size === null ? null : Number(upload.size),
+      expiresAt: upload.expiresAt.toISOString(),
+      message: null,
+    };
+  }
+  const state: TUploadState =
+    version.status === "ready"
+      ? "ready"
+      : version.status === "failed"
+        ? "failed"
+        : version.artifact
+          ? "stored"
+          : "idle";
+  return {
+    state,
+    kind: null,
+    offset: version.artifact?.size ?? null,
+    size: version.artifact?.size ?? null,
+    expiresAt: null,
+    message: version.statusMessage,
+  };
 }
