@@ -5,6 +5,7 @@ import { DomainError } from "../lib/errors";
 import { commitRequirements, findUploadTarget, tooLargeError } from "../services/artifact.service";
 import { receiveArtifact } from "../services/upload.service";
 import { readDispositionFilename } from "./content-disposition";
+import { registerDownloadRoutes } from "./download.routes";
 import { receiveMultipart } from "./multipart";
 import { requireActor } from "./request-auth";
 
@@ -37,6 +38,7 @@ async function readSmallBody(req: IncomingMessage, limit: number): Promise<Buffe
 
 export async function registerArtifactRoutes(app: FastifyInstance, deps: TDeps): Promise<void> {
   const { maxBytes, requirementsMaxBytes } = deps.config.uploads;
+  registerDownloadRoutes(app, deps);
   await app.register(async (scope) => {
     // The handlers read the raw request themselves, after authentication, as a stream.
     scope.removeAllContentTypeParsers();

@@ -191,6 +191,16 @@ export async function deleteVersion(deps: TDeps, actor: TActor, id: string): Pro
     );
     await tx.modelVersion.delete({ where: { id: version.id }, select: { id: true } });
   });
+  // After the row is gone; an object left by a failure here is removed by the orphan sweep.
+  for (const key of [version.artifactUri, version.requirementsUri]) {
+    if (!key) continue;
+    await deps.storage.delete(key).catch((error: unknown) => {
+      deps.log.warn(
+        { err: error, key },
+        "could not remove a deleted version's object (the sweep will)",
+      );
+    });
+  }
 }
 
 /** Upload finished: the version gets its artifact and signature and becomes deployable. */
