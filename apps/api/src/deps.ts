@@ -1,5 +1,6 @@
 import type { PrismaClient, TSql } from "@kubeserve/db";
 import { createArtifactStore, type TArtifactStore } from "@kubeserve/storage";
+import { createTusDataStore, type TTusDataStore } from "@kubeserve/storage/tus";
 import type { Logger } from "pino";
 import type { TApiConfig } from "./config";
 import { createDeviceTokens, type TDeviceTokens } from "./lib/device-cookie";
@@ -19,6 +20,8 @@ export type TDeps = {
   log: Logger;
   /** Where artifacts live (a folder on disk, or S3/MinIO); no I/O until `ensureReady` or a call. */
   storage: TArtifactStore;
+  /** Resumable uploads (tus) on the same disk or bucket, under uploads/. */
+  tus: TTusDataStore;
 };
 
 export function createDeps(options: {
@@ -34,5 +37,8 @@ export function createDeps(options: {
     deviceTokens: createDeviceTokens(secret, deviceTtlSeconds),
     loginQueue: createKeyedQueue(),
     storage: createArtifactStore(options.config.storage.store),
+    tus: createTusDataStore(options.config.storage.store, {
+      expirationPeriodInMilliseconds: options.config.uploads.expiryMs,
+    }),
   };
 }

@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   }, 3_600_000);
   pruneTimer.unref();
   const sweepTimer = setInterval(() => {
-    sweepArtifacts(deps).then(
+    sweepArtifacts(deps, { onExpiredUploads: () => deps.tus.cleanUpExpired() }).then(
       (result) => {
         if (result.objects + result.uploads > 0)
           log.info(result, "swept orphaned artifacts and uploads");

@@ -8,6 +8,7 @@ import { readDispositionFilename } from "./content-disposition";
 import { registerDownloadRoutes } from "./download.routes";
 import { receiveMultipart } from "./multipart";
 import { requireActor } from "./request-auth";
+import { registerTusRoutes } from "./tus.routes";
 
 // One-shot upload routes. Who may reach them: the version's owner (or an admin), authenticated like tRPC;
 // anyone else gets 401, and another user's version the same 404 as an unknown one. Bodies are streamed
@@ -39,6 +40,7 @@ async function readSmallBody(req: IncomingMessage, limit: number): Promise<Buffe
 export async function registerArtifactRoutes(app: FastifyInstance, deps: TDeps): Promise<void> {
   const { maxBytes, requirementsMaxBytes } = deps.config.uploads;
   registerDownloadRoutes(app, deps);
+  await registerTusRoutes(app, deps);
   await app.register(async (scope) => {
     // The handlers read the raw request themselves, after authentication, as a stream.
     scope.removeAllContentTypeParsers();

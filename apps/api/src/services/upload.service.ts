@@ -87,6 +87,14 @@ export async function receiveArtifact(
   }
 }
 
+async function readTusOffset(deps: TDeps, uploadId: string): Promise<number | null> {
+  try {
+    return (await deps.tus.getUpload(uploadId)).offset;
+  } catch {
+    return null;
+  }
+}
+
 export type TUploadState = "idle" | "uploading" | "stored" | "ready" | "failed";
 
 export type TUploadStatus = {
@@ -105,7 +113,6 @@ export async function getUploadStatus(
   deps: TDeps,
   actor: TActor,
   versionId: string,
-  readOffset: (uploadId: string) => Promise<number | null> = async () => null,
 ): Promise<TUploadStatus> {
   const version = await getVersion(deps, actor, { id: versionId });
   const upload = await deps.db.artifactUpload.findUnique({
@@ -116,7 +123,7 @@ export async function getUploadStatus(
     return {
       state: "uploading",
       kind: upload.kind,
-      offset: upload.kind === "tus" ? await readOffset(upload.id) : null,
+      offset: upload.kind === "tus" ? await readTusOffset(deps, upload.id) : null,
       size: upload.size === null ? null : Number(upload.size),
       expiresAt: upload.expiresAt.toISOString(),
       message: null,
