@@ -2,7 +2,12 @@
 // `pnpm bench <target>` runs the benchmark script of the app that owns the target.
 import { spawnSync } from "node:child_process";
 
-const targets = { api: "@kubeserve/api", inference: "@kubeserve/inference" };
+// target → [package, its script]
+const targets = {
+  api: ["@kubeserve/api", "bench"],
+  inference: ["@kubeserve/inference", "bench"],
+  upload: ["@kubeserve/api", "bench:upload"],
+};
 const [target, ...rest] = process.argv.slice(2);
 if (!target || !(target in targets)) {
   console.error(`usage: pnpm bench <${Object.keys(targets).join("|")}> [options]`);
@@ -14,7 +19,7 @@ const pnpm = process.env.npm_execpath?.includes("pnpm")
   : ["pnpm"];
 const result = spawnSync(
   pnpm[0],
-  [...pnpm.slice(1), "--filter", targets[target], "run", "bench", ...rest],
+  [...pnpm.slice(1), "--filter", targets[target][0], "run", targets[target][1], ...rest],
   {
     stdio: "inherit",
   },
