@@ -5,6 +5,7 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { generatedStream, sha256OfGenerated, type TTestDriver } from "@kubeserve/storage/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sweepArtifacts } from "../services/artifact-sweep.service";
 import { uploadArtifact } from "../upload-client";
 import {
   createHarness,
@@ -206,6 +207,57 @@ describe.each(["fs", "s3"] as const)("tus uploads (%s driver)", (driverName) => 
     });
     expect(cancel.status).toBe(204);
     expect(await h.deps.db.artifactUpload.count({ where: { versionId: version.id } })).toBe(0);
+  });
+
+  it("an expired incomplete upload is removed with its parts and its claim", async () => {
+    const version = await createVersion(alice);
+    const created = await fetch(`${server.url}/api/v1/uploads`, {
+      method: "POST",
+      headers: {
+        ...tusHeaders,
+        ...authHeaders(alice.token),
+        "upload-length": "1000",
+        "upload-metadata": meta({ versionId: version.id, filename: "m.onnx" }),
+      },
+    });
+    expect(created.status).toBe(201);
+    const location = new URL(created.headers.get("location")!, `${server.url}/api/v1/uploads`).href;
+    const id = location.split("/").pop()!;
+    await fetch(location, {
+      method: "PATCH",
+      headers: {
+        ...tusHeaders,
+        ...authHeaders(alice.token),
+        "upload-offset": "0",
+        "content-type": "application/offset+octet-stream",
+      },
+      body: Buffer.alloc(400, 1),
+    });
+    // The same store under a 1 ms expiry, as UPLOAD_EXPIRY_HOURS would be hours later.
+    const { createTusDataStore } = await import("@kubeserve/storage/tus");
+    const expiring = createTusDataStore(h.deps.config.storage.store, {
+      expirationPeriodInMilliseconds: 1,
+    });
+    await h.deps.db.artifactUpload.updateMany({
+      where: { id },
+      data: { expiresAt: new Date(Date.now() - 1) },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const result = await sweepArtifacts(h.deps, {
+      onExpiredUploads: () => expiring.cleanUpExpired(),
+    });
+    expect(result.uploads).toBeGreaterThanOrEqual(2);
+    expect(await h.deps.db.artifactUpload.count({ where: { id } })).toBe(0);
+    // A fresh store (the S3 one caches upload info in memory) finds nothing left.
+    const fresh = createTusDataStore(h.deps.config.storage.store, {
+      expirationPeriodInMilliseconds: 1,
+    });
+    await expect(fresh.getUpload(id)).rejects.toBeDefined();
+    const head = await fetch(location, {
+      method: "HEAD",
+      headers: { ...tusHeaders, ...authHeaders(alice.token) },
+    });
+    expect(head.status).toBe(404);
   });
 
   it("answers a browser from WEB_ORIGIN with the tus headers exposed", async () => {
