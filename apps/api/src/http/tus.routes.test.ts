@@ -223,7 +223,7 @@ describe.each(["fs", "s3"] as const)("tus uploads (%s driver)", (driverName) => 
     expect(created.status).toBe(201);
     const location = new URL(created.headers.get("location")!, `${server.url}/api/v1/uploads`).href;
     const id = location.split("/").pop()!;
-    await fetch(location, {
+    const partial = await fetch(location, {
       method: "PATCH",
       headers: {
         ...tusHeaders,
@@ -233,6 +233,8 @@ describe.each(["fs", "s3"] as const)("tus uploads (%s driver)", (driverName) => 
       },
       body: Buffer.alloc(400, 1),
     });
+    expect(partial.status).toBe(204);
+    expect(partial.headers.get("upload-offset")).toBe("400");
     // The same store under a 1 ms expiry, as UPLOAD_EXPIRY_HOURS would be hours later.
     const { createTusDataStore } = await import("@kubeserve/storage/tus");
     const expiring = createTusDataStore(h.deps.config.storage.store, {
