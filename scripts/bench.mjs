@@ -8,6 +8,7 @@ const targets = {
   gateway: ["@kubeserve/api", "bench:gateway"],
   inference: ["@kubeserve/inference", "bench"],
   sklearn: ["@kubeserve/runtime-sklearn", "bench"],
+  upload: ["@kubeserve/api", "bench:upload"],
 };
 const [target, ...rest] = process.argv.slice(2);
 if (!target || !(target in targets)) {

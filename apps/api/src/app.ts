@@ -9,6 +9,7 @@ import type { TApiConfig } from "./config";
 import { createContextInner, readCredential, readDeviceToken } from "./context";
 import type { TDeps } from "./deps";
 import { registerGateway } from "./gateway/routes";
+import { registerArtifactRoutes } from "./http/artifact.routes";
 import { toDomainError } from "./lib/errors";
 import { registerErrorHandling, sendError } from "./lib/http-errors";
 import type { TLingerOptions } from "./lib/lingering-close";
@@ -33,7 +34,7 @@ function toTrustProxy(setting: TApiConfig["trustProxy"]) {
   return (_address: string, hop: number) => hop < setting;
 }
 
-/** The API's HTTP surface: tRPC at /trpc, health probes, the prediction gateway; later the upload routes. */
+/** The API's HTTP surface: tRPC at /trpc, health probes, artifact uploads and downloads, the prediction gateway. */
 export async function buildApp({ deps, readiness, linger }: TAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
@@ -92,6 +93,8 @@ export async function buildApp({ deps, readiness, linger }: TAppOptions): Promis
       .code(503)
       .send({ status: "unavailable", reason: report.reason, checks: report.checks });
   });
+
+  await registerArtifactRoutes(app, deps);
 
   await app.register(async (scope) => {
     // tRPC parses its own JSON (it also accepts batched and GET inputs).

@@ -1,5 +1,6 @@
 import type { PrismaClient, TListen, TSql } from "@kubeserve/db";
 import { createArtifactStore, type TArtifactStore } from "@kubeserve/storage";
+import { createTusDataStore, type TTusDataStore } from "@kubeserve/storage/tus";
 import type { Logger } from "pino";
 import type { TApiConfig } from "./config";
 import { createDeviceTokens, type TDeviceTokens } from "./lib/device-cookie";
@@ -45,6 +46,8 @@ export type TDeps = {
   gateway: TGateway;
   /** Rolling windows of the replicas' own metrics, scraped every few seconds. */
   replicaMetrics: TReplicaMetrics;
+  /** Resumable uploads (tus) on the same disk or bucket, under uploads/. */
+  tus: TTusDataStore;
 };
 
 export function createDeps(options: {
@@ -80,5 +83,8 @@ export function createDeps(options: {
     loginQueue: createKeyedQueue(),
     deploymentQueue: createKeyedQueue(),
     storage: createArtifactStore(options.config.storage.store),
+    tus: createTusDataStore(options.config.storage.store, {
+      expirationPeriodInMilliseconds: options.config.uploads.expiryMs,
+    }),
   };
 }

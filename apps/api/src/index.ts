@@ -1,2 +1,3 @@
 export type { AppRouter, RouterInputs, RouterOutputs } from "./routers";
 export { createApiClient, type TApiClient } from "./client";
+export { uploadArtifact, type TUploadArtifactOptions } from "./upload-client";

@@ -7,6 +7,7 @@ import { startMetricsServer } from "./gateway/metrics";
 import { startRuntime } from "./services/deployment-runtime";
 import { waitForDependency } from "./lib/wait";
 import { createLogger } from "./logger";
+import { sweepArtifacts } from "./services/artifact-sweep.service";
 import { pruneAuthRecords } from "./services/login-limit.service";
 
 async function openConfiguredDatabase(config: TApiConfig, log: ReturnType<typeof createLogger>) {
@@ -92,6 +93,16 @@ async function main(): Promise<void> {
     );
   }, 3_600_000);
   pruneTimer.unref();
+  const sweepTimer = setInterval(() => {
+    sweepArtifacts(deps, { onExpiredUploads: () => deps.tus.cleanUpExpired() }).then(
+      (result) => {
+        if (result.objects + result.uploads > 0)
+          log.info(result, "swept orphaned artifacts and uploads");
+      },
+      (error: unknown) => log.warn({ err: error }, "artifact sweep failed"),
+    );
+  }, config.uploads.sweepIntervalMs);
+  sweepTimer.unref();
 
   let isStopping = false;
   const stop = async (signal: string) => {
@@ -104,6 +115,7 @@ async function main(): Promise<void> {
     }, 15_000);
     force.unref();
     clearInterval(pruneTimer);
+    clearInterval(sweepTimer);
     await app.close();
     await stopRuntime();
     await metricsServer.close();

@@ -81,6 +81,9 @@ export function checkPutOptions(options: TPutOptions): void {
 export function meterSource(body: Readable, options: TPutOptions = {}) {
   checkPutOptions(options);
   const meter = new Meter(options);
+  // The put reads a failure from the meter's pipeline (a destroyed stream keeps its error); this listener
+  // only keeps a source that fails before that pipeline starts from becoming an uncaught exception.
+  meter.on("error", () => undefined);
   const stopWatching = finished(body, { writable: false }, (error) => {
     if (!error) return;
     const message = `the upload stream failed: ${describeError(error)}`;

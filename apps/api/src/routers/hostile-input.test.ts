@@ -133,6 +133,8 @@ describe.each(testDatabaseKinds)("hostile input on %s", (kind) => {
       ],
       "version.get": [{ id: version.id }, { modelId: model.id, tag: "v1" }],
       "version.update": [{ id: version.id, description: "text", metadata: { k: "v" } }],
+      "version.signature": [{ id: version.id }],
+      "version.uploadStatus": [{ id: version.id }],
       "version.delete": [{ id: version.id }],
       "deployment.create": [
         {

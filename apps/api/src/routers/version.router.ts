@@ -1,6 +1,8 @@
 import { ZOkResult } from "../schemas/common";
 import {
   ZCreateVersionInput,
+  ZSignature,
+  ZUploadStatus,
   ZGetVersionInput,
   ZListVersionsInput,
   ZUpdateVersionInput,
@@ -15,6 +17,7 @@ import {
   listVersions,
   updateVersion,
 } from "../services/version.service";
+import { getUploadStatus } from "../services/upload.service";
 import { protectedProcedure, router } from "../trpc";
 
 export const versionRouter = router({
@@ -32,6 +35,17 @@ export const versionRouter = router({
     .input(ZGetVersionInput)
     .output(ZVersion)
     .query(({ ctx, input }) => getVersion(ctx.deps, ctx.actor, input)),
+
+  /** Inputs and outputs read from the uploaded ONNX file (null before an upload, and for scikit-learn). */
+  signature: protectedProcedure
+    .input(ZVersionIdInput)
+    .output(ZSignature.nullable())
+    .query(async ({ ctx, input }) => (await getVersion(ctx.deps, ctx.actor, input)).signature),
+
+  uploadStatus: protectedProcedure
+    .input(ZVersionIdInput)
+    .output(ZUploadStatus)
+    .query(({ ctx, input }) => getUploadStatus(ctx.deps, ctx.actor, input.id)),
 
   update: protectedProcedure
     .input(ZUpdateVersionInput)

@@ -10,10 +10,26 @@ export const ZVersionStatus = z.enum(["pending_upload", "ready", "failed"]);
 export const ZTensorSpec = z.object({
   name: z.string(),
   datatype: z.string(),
+  /** -1 for every dynamic dimension, as the model server's V2 metadata reports it */
   shape: z.array(z.number().int()),
+  /** the symbolic name of each dimension (e.g. "N"), null where it has none */
+  dimNames: z.array(z.string().nullable()).optional(),
 });
 
-export const ZSignature = z.object({ inputs: z.array(ZTensorSpec), outputs: z.array(ZTensorSpec) });
+/** Read from the model header without loading the weights (onnxruntime does not expose these). */
+export const ZOnnxHeader = z.object({
+  irVersion: z.number().int(),
+  opsets: z.array(z.object({ domain: z.string(), version: z.number().int() })),
+  producer: z.object({ name: z.string(), version: z.string() }),
+  domain: z.string(),
+  modelVersion: z.number().int(),
+});
+
+export const ZSignature = z.object({
+  inputs: z.array(ZTensorSpec),
+  outputs: z.array(ZTensorSpec),
+  header: ZOnnxHeader.optional(),
+});
 export type TSignature = z.infer<typeof ZSignature>;
 
 export const ZArtifact = z.object({
@@ -34,6 +50,8 @@ export const ZVersion = z.object({
   status: ZVersionStatus,
   statusMessage: z.string().nullable(),
   artifact: ZArtifact.nullable(),
+  /** requirements.txt of a scikit-learn version */
+  requirements: z.object({ uri: z.string(), sha256: z.string() }).nullable(),
   signature: ZSignature.nullable(),
   createdAt: ZIsoDate,
   updatedAt: ZIsoDate,
@@ -70,3 +88,12 @@ export const ZUpdateVersionInput = z
 export type TUpdateVersionInput = z.infer<typeof ZUpdateVersionInput>;
 
 export const ZVersionIdInput = z.object({ id: ZId }).strict();
+
+export const ZUploadStatus = z.object({
+  state: z.enum(["idle", "uploading", "stored", "ready", "failed"]),
+  kind: z.enum(["oneshot", "tus"]).nullable(),
+  offset: z.number().int().nullable(),
+  size: z.number().int().nullable(),
+  expiresAt: ZIsoDate.nullable(),
+  message: z.string().nullable(),
+});

@@ -29,6 +29,8 @@ const versionSelect = {
   artifactFilename: true,
   artifactSize: true,
   artifactSha256: true,
+  requirementsUri: true,
+  requirementsSha256: true,
   signature: true,
   createdAt: true,
   updatedAt: true,
@@ -59,13 +61,17 @@ function toVersion(row: TVersionRow): TVersion {
           sha256: row.artifactSha256 as string,
         }
       : null,
+    requirements:
+      row.requirementsUri !== null && row.requirementsSha256 !== null
+        ? { uri: row.requirementsUri, sha256: row.requirementsSha256 }
+        : null,
     signature: (row.signature ?? null) as TSignature | null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
 }
 
-function versionScope(actor: TActor): Prisma.ModelVersionWhereInput {
+export function versionScope(actor: TActor): Prisma.ModelVersionWhereInput {
   return actor.role === "admin" ? {} : { model: modelScope(actor) };
 }
 
@@ -185,6 +191,16 @@ export async function deleteVersion(deps: TDeps, actor: TActor, id: string): Pro
     );
     await tx.modelVersion.delete({ where: { id: version.id }, select: { id: true } });
   });
+  // After the row is gone; an object left by a failure here is removed by the orphan sweep.
+  for (const key of [version.artifactUri, version.requirementsUri]) {
+    if (!key) continue;
+    await deps.storage.delete(key).catch((error: unknown) => {
+      deps.log.warn(
+        { err: error, key },
+        "could not remove a deleted version's object (the sweep will)",
+      );
+    });
+  }
 }
 
 /** Upload finished: the version gets its artifact and signature and becomes deployable. */

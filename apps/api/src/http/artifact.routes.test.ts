@@ -1,0 +1,263 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SKLEARN_PENDING_MESSAGE } from "../services/artifact.service";
+import {
+  createHarness,
+  startHttp,
+  type THarness,
+  type THttpServer,
+  type TSignedUp,
+} from "../test/harness";
+import {
+  authHeaders,
+  createVersion,
+  fixture,
+  listKeys,
+  ONNX_FIXTURES,
+  sha256,
+  startTestDriver,
+  storageEnv,
+} from "../test/uploads";
+import type { TTestDriver } from "@kubeserve/storage/testing";
+
+// The one-shot routes on both drivers: every fixture in, checksums back, and who may not upload.
+
+describe.each(["fs", "s3"] as const)("one-shot artifact uploads (%s driver)", (driverName) => {
+  let driver: TTestDriver;
+  let h: THarness;
+  let server: THttpServer;
+  let alice: TSignedUp;
+  let bob: TSignedUp;
+
+  beforeAll(async () => {
+    driver = await startTestDriver(driverName);
+    h = await createHarness("postgres", storageEnv(driver));
+    await h.deps.storage.ensureReady();
+    server = await startHttp(h);
+    alice = await h.signUp("alice");
+    bob = await h.signUp("bob");
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await h?.destroy();
+    await driver?.stop();
+  });
+
+  const putArtifact = (versionId: string, body: Buffer, filename: string, token = alice.token) =>
+    fetch(
+      `${server.url}/api/v1/versions/${versionId}/artifact?filename=${encodeURIComponent(filename)}`,
+      {
+        method: "PUT",
+        headers: { ...authHeaders(token), "content-type": "application/octet-stream" },
+        body,
+      },
+    );
+
+  const postForm = (versionId: string, form: FormData, token = alice.token) =>
+    fetch(`${server.url}/api/v1/versions/${versionId}/upload`, {
+      method: "POST",
+      headers: authHeaders(token),
+      body: form,
+    });
+
+  it.each(ONNX_FIXTURES)(
+    "PUT stores %s.onnx, reads its signature and makes the version ready",
+    async (name) => {
+      const data = fixture(`${name}.onnx`);
+      const version = await createVersion(alice);
+      const response = await putArtifact(version.id, data, `${name}.onnx`);
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as {
+        status: string;
+        artifact: { sha256: string; size: number; uri: string };
+      };
+      expect(body.status).toBe("ready");
+      expect(body.artifact).toMatchObject({ sha256: sha256(data), size: data.length });
+      const stored = await h.deps.storage.get(body.artifact.uri);
+      const chunks: Buffer[] = [];
+      for await (const chunk of stored.body) chunks.push(chunk as Buffer);
+      expect(sha256(Buffer.concat(chunks))).toBe(sha256(data));
+      const fetched = await alice.api.version.get({ id: version.id });
+      expect(fetched.signature?.inputs[0]).toMatchObject({ name: "input", datatype: "FP32" });
+      expect(fetched.signature?.header).toMatchObject({
+        irVersion: 8,
+        opsets: [{ domain: "", version: 17 }],
+      });
+    },
+  );
+
+  it.each(ONNX_FIXTURES)("POST multipart stores %s.onnx with the same checksum", async (name) => {
+    const data = fixture(`${name}.onnx`);
+    const version = await createVersion(alice);
+    const form = new FormData();
+    form.append("file", new Blob([data]), `${name}.onnx`);
+    const response = await postForm(version.id, form);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { status: string; artifact: { sha256: string } };
+    expect(body).toMatchObject({ status: "ready", artifact: { sha256: sha256(data) } });
+  });
+
+  it("takes a file over the API's 1 MiB JSON limit (mlp-wide is 5 MB)", async () => {
+    expect(fixture("mlp-wide.onnx").length).toBeGreaterThan(h.config.maxBodyBytes);
+    const version = await createVersion(alice);
+    const response = await putArtifact(version.id, fixture("mlp-wide.onnx"), "model.onnx");
+    expect(response.status).toBe(200);
+  });
+
+  it("takes the file name from Content-Disposition, filename* first", async () => {
+    const version = await createVersion(alice);
+    const response = await fetch(`${server.url}/api/v1/versions/${version.id}/artifact`, {
+      method: "PUT",
+      headers: {
+        ...authHeaders(alice.token),
+        "content-disposition": `attachment; filename="plain.onnx"; filename*=UTF-8''mod%C3%A8le.onnx`,
+      },
+      body: fixture("iris-logreg.onnx"),
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { artifact: { filename: string } }).artifact.filename).toBe(
+      "modèle.onnx",
+    );
+  });
+
+  it("stores a scikit-learn file with its requirements but keeps it pending for the scan", async () => {
+    const version = await createVersion(alice, "sklearn");
+    const form = new FormData();
+    form.append("requirements", new Blob(["scikit-learn==1.2.1\n"]), "requirements.txt");
+    form.append("file", new Blob([fixture("iris-logreg.joblib")]), "iris.joblib");
+    const response = await postForm(version.id, form);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      status: "pending_upload",
+      statusMessage: SKLEARN_PENDING_MESSAGE,
+      artifact: { filename: "iris.joblib", sha256: sha256(fixture("iris-logreg.joblib")) },
+      requirements: { sha256: sha256(Buffer.from("scikit-learn==1.2.1\n")) },
+      signature: null,
+    });
+  });
+
+  it("takes requirements as a text field after the file, and by PUT", async () => {
+    const version = await createVersion(alice, "sklearn");
+    const form = new FormData();
+    form.append("file", new Blob([fixture("regression.joblib")]), "model.pkl");
+    form.append("requirements", "numpy\n");
+    expect((await postForm(version.id, form)).status).toBe(200);
+    const put = await fetch(`${server.url}/api/v1/versions/${version.id}/requirements`, {
+      method: "PUT",
+      headers: authHeaders(alice.token),
+      body: "scipy==1.10.1\n",
+    });
+    expect(put.status).toBe(200);
+    const after = await alice.api.version.get({ id: version.id });
+    expect(after.requirements?.sha256).toBe(sha256(Buffer.from("scipy==1.10.1\n")));
+    expect(after.artifact?.filename).toBe("model.pkl");
+  });
+
+  it("a second scikit-learn upload replaces the first file and removes it from the store", async () => {
+    const version = await createVersion(alice, "sklearn");
+    expect((await putArtifact(version.id, fixture("iris-logreg.joblib"), "a.joblib")).status).toBe(
+      200,
+    );
+    expect((await putArtifact(version.id, fixture("regression.joblib"), "b.joblib")).status).toBe(
+      200,
+    );
+    const keys = await listKeys(h.deps.storage, `models/${alice.userId}/`);
+    expect(keys.filter((k) => k.includes("/a.joblib"))).toEqual([]);
+    expect(keys.some((k) => k.includes("/b.joblib"))).toBe(true);
+  });
+
+  it("version.uploadStatus and version.signature follow the upload; another tenant gets NOT_FOUND", async () => {
+    const version = await createVersion(alice);
+    expect(await alice.api.version.uploadStatus({ id: version.id })).toMatchObject({
+      state: "idle",
+    });
+    expect(await alice.api.version.signature({ id: version.id })).toBeNull();
+    const data = fixture("regression.onnx");
+    expect((await putArtifact(version.id, data, "r.onnx")).status).toBe(200);
+    expect(await alice.api.version.uploadStatus({ id: version.id })).toMatchObject({
+      state: "ready",
+      offset: data.length,
+      size: data.length,
+    });
+    const signature = await alice.api.version.signature({ id: version.id });
+    expect(signature?.outputs).toEqual([
+      { name: "prediction", datatype: "FP32", shape: [-1, 1], dimNames: ["N", null] },
+    ]);
+    await expect(bob.api.version.signature({ id: version.id })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    await expect(bob.api.version.uploadStatus({ id: version.id })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+    await expect(h.caller().version.uploadStatus({ id: version.id })).rejects.toMatchObject({
+      code: "UNAUTHORIZED",
+    });
+  });
+
+  describe("who may not upload", () => {
+    const routes = [
+      { method: "PUT", path: "artifact?filename=x.onnx" },
+      { method: "POST", path: "upload" },
+      { method: "PUT", path: "requirements" },
+    ];
+
+    it.each(routes)("$method …/$path without a credential → 401, nothing stored", async (route) => {
+      const version = await createVersion(alice);
+      const response = await fetch(`${server.url}/api/v1/versions/${version.id}/${route.path}`, {
+        method: route.method,
+        body: fixture("iris-logreg.onnx"),
+      });
+      expect(response.status).toBe(401);
+      expect(await listKeys(h.deps.storage, `models/${alice.userId}/${version.modelId}`)).toEqual(
+        [],
+      );
+    });
+
+    it.each(routes)("$method …/$path with a bad API key → 401", async (route) => {
+      const version = await createVersion(alice);
+      const response = await fetch(`${server.url}/api/v1/versions/${version.id}/${route.path}`, {
+        method: route.method,
+        headers: { "x-api-key": "ks_notakey" },
+        body: "x",
+      });
+      expect(response.status).toBe(401);
+    });
+
+    it.each(routes)(
+      "$method …/$path as another tenant → 404, like an unknown version",
+      async (route) => {
+        const version = await createVersion(alice, "sklearn");
+        const asBob = await fetch(`${server.url}/api/v1/versions/${version.id}/${route.path}`, {
+          method: route.method,
+          headers: authHeaders(bob.token),
+          body: "x",
+        });
+        const unknown = await fetch(
+          `${server.url}/api/v1/versions/00000000-0000-4000-8000-000000000000/${route.path}`,
+          { method: route.method, headers: authHeaders(bob.token), body: "x" },
+        );
+        expect(asBob.status).toBe(404);
+        expect(unknown.status).toBe(404);
+        expect(((await asBob.json()) as { error: { message: string } }).error.message).toBe(
+          ((await unknown.json()) as { error: { message: string } }).error.message,
+        );
+        expect((await alice.api.version.get({ id: version.id })).status).toBe("pending_upload");
+      },
+    );
+
+    it("an API key of the owner works like the access token", async () => {
+      const key = await alice.api.apiKey.create({ name: "ci" });
+      const version = await createVersion(alice);
+      const response = await fetch(
+        `${server.url}/api/v1/versions/${version.id}/artifact?filename=m.onnx`,
+        {
+          method: "PUT",
+          headers: { "x-api-key": key.secret },
+          body: fixture("iris-logreg.onnx"),
+        },
+      );
+      expect(response.status).toBe(200);
+    });
+  });
+});

@@ -1,0 +1,295 @@
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { generatedStream, sha256OfGenerated, type TTestDriver } from "@kubeserve/storage/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sweepArtifacts } from "../services/artifact-sweep.service";
+import { uploadArtifact } from "../upload-client";
+import {
+  createHarness,
+  startHttp,
+  type THarness,
+  type THttpServer,
+  type TSignedUp,
+} from "../test/harness";
+import {
+  authHeaders,
+  createVersion,
+  fixture,
+  ONNX_FIXTURES,
+  sha256,
+  startTestDriver,
+  storageEnv,
+} from "../test/uploads";
+
+// Resumable uploads through tus on both drivers, with the typed helper the dashboard will use.
+
+const tusHeaders = { "tus-resumable": "1.0.0" };
+const meta = (fields: Record<string, string>) =>
+  Object.entries(fields)
+    .map(([k, v]) => `${k} ${Buffer.from(v).toString("base64")}`)
+    .join(",");
+
+describe.each(["fs", "s3"] as const)("tus uploads (%s driver)", (driverName) => {
+  let driver: TTestDriver;
+  let h: THarness;
+  let server: THttpServer;
+  let alice: TSignedUp;
+  let bob: TSignedUp;
+  const client = () => ({ url: server.url, token: alice.token });
+
+  beforeAll(async () => {
+    driver = await startTestDriver(driverName);
+    h = await createHarness("postgres", { ...storageEnv(driver), WEB_ORIGIN: "http://web.test" });
+    await h.deps.storage.ensureReady();
+    server = await startHttp(h);
+    alice = await h.signUp("alice");
+    bob = await h.signUp("bob");
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await h?.destroy();
+    await driver?.stop();
+  });
+
+  it.each(ONNX_FIXTURES)(
+    "uploadArtifact puts %s.onnx into its version, ready with its signature",
+    async (name) => {
+      const data = fixture(`${name}.onnx`);
+      const version = await createVersion(alice);
+      await uploadArtifact(client(), version.id, data, {
+        filename: `${name}.onnx`,
+        chunkSize: 128 * 1024,
+      });
+      const after = await alice.api.version.get({ id: version.id });
+      expect(after).toMatchObject({
+        status: "ready",
+        artifact: { sha256: sha256(data), size: data.length },
+      });
+      expect(after.signature?.inputs[0]?.datatype).toBe("FP32");
+      expect(await h.deps.db.artifactUpload.count({ where: { versionId: version.id } })).toBe(0);
+    },
+  );
+
+  it(
+    "a 300 MB upload interrupted at ~40% resumes from the acknowledged offset",
+    { timeout: 300_000 },
+    async () => {
+      const size = 300 * 1024 * 1024;
+      // A file stream, which tus-js-client can reopen at the server's offset (a plain stream cannot seek).
+      const dir = await mkdtemp(path.join(tmpdir(), "ks-tus-"));
+      const file = path.join(dir, "big.joblib");
+      await pipeline(generatedStream(size, 7), createWriteStream(file));
+      const version = await createVersion(alice, "sklearn");
+      const controller = new AbortController();
+      let uploadUrl = "";
+      const first = uploadArtifact(client(), version.id, createReadStream(file), {
+        filename: "big.joblib",
+        size,
+        chunkSize: 8 * 1024 * 1024,
+        signal: controller.signal,
+        onUploadUrl: (url) => (uploadUrl = url),
+        onProgress: (sent) => {
+          if (sent >= size * 0.4) controller.abort(new Error("interrupted"));
+        },
+      });
+      await expect(first).rejects.toThrow("interrupted");
+      const status = await alice.api.version.uploadStatus({ id: version.id });
+      expect(status).toMatchObject({ state: "uploading", kind: "tus", size });
+      expect(status.offset).toBeGreaterThan(size * 0.3);
+      expect(status.offset).toBeLessThan(size);
+      let resumedFrom = -1;
+      await uploadArtifact(client(), version.id, createReadStream(file), {
+        filename: "big.joblib",
+        size,
+        chunkSize: 8 * 1024 * 1024,
+        uploadUrl,
+        onProgress: (sent) => {
+          if (resumedFrom < 0) resumedFrom = sent;
+        },
+      });
+      expect(resumedFrom).toBeGreaterThanOrEqual(status.offset ?? 0);
+      const after = await alice.api.version.get({ id: version.id });
+      expect(after.artifact).toMatchObject({ size, sha256: await sha256OfGenerated(size, 7) });
+      expect(after.status).toBe("pending_upload");
+      await rm(dir, { recursive: true, force: true });
+    },
+  );
+
+  it("two concurrent uploads to different versions both land", async () => {
+    const [a, b] = [await createVersion(alice), await createVersion(alice)];
+    await Promise.all([
+      uploadArtifact(client(), a.id, fixture("mlp-64.onnx"), {
+        filename: "a.onnx",
+        chunkSize: 64 * 1024,
+      }),
+      uploadArtifact(client(), b.id, fixture("mlp-wide.onnx"), {
+        filename: "b.onnx",
+        chunkSize: 512 * 1024,
+      }),
+    ]);
+    expect((await alice.api.version.get({ id: a.id })).artifact?.sha256).toBe(
+      sha256(fixture("mlp-64.onnx")),
+    );
+    expect((await alice.api.version.get({ id: b.id })).artifact?.sha256).toBe(
+      sha256(fixture("mlp-wide.onnx")),
+    );
+  });
+
+  it("a second upload to a version with one in progress gets 409; a bad file fails the version", async () => {
+    const version = await createVersion(alice);
+    const create = () =>
+      fetch(`${server.url}/api/v1/uploads`, {
+        method: "POST",
+        headers: {
+          ...tusHeaders,
+          ...authHeaders(alice.token),
+          "upload-length": "100",
+          "upload-metadata": meta({ versionId: version.id, filename: "m.onnx" }),
+        },
+      });
+    const first = await create();
+    expect(first.status).toBe(201);
+    expect((await create()).status).toBe(409);
+    const location = new URL(first.headers.get("location")!, `${server.url}/api/v1/uploads`).href;
+    const patch = await fetch(location, {
+      method: "PATCH",
+      headers: {
+        ...tusHeaders,
+        ...authHeaders(alice.token),
+        "upload-offset": "0",
+        "content-type": "application/offset+octet-stream",
+      },
+      body: Buffer.alloc(100, 1),
+    });
+    expect(patch.status).toBe(400);
+    expect(await patch.text()).toContain("not an ONNX model");
+    expect((await alice.api.version.get({ id: version.id })).status).toBe("failed");
+  });
+
+  it("checks the caller on every method: none 401, another tenant 404, GET never serves", async () => {
+    const version = await createVersion(alice);
+    const post = (token: string | undefined, versionId = version.id) =>
+      fetch(`${server.url}/api/v1/uploads`, {
+        method: "POST",
+        headers: {
+          ...tusHeaders,
+          ...(token ? authHeaders(token) : {}),
+          "upload-length": "1000",
+          "upload-metadata": meta({ versionId, filename: "m.onnx" }),
+        },
+      });
+    expect((await post(undefined)).status).toBe(401);
+    expect((await post(bob.token)).status).toBe(404);
+    const created = await post(alice.token);
+    expect(created.status).toBe(201);
+    const location = new URL(created.headers.get("location")!, `${server.url}/api/v1/uploads`).href;
+    for (const method of ["HEAD", "PATCH", "DELETE", "GET"]) {
+      const anonymous = await fetch(location, { method, headers: tusHeaders });
+      expect(anonymous.status, `${method} without a credential`).toBe(401);
+      const asBob = await fetch(location, {
+        method,
+        headers: { ...tusHeaders, ...authHeaders(bob.token) },
+      });
+      expect(asBob.status, `${method} as another tenant`).toBe(method === "GET" ? 400 : 404);
+    }
+    const head = await fetch(location, {
+      method: "HEAD",
+      headers: { ...tusHeaders, ...authHeaders(alice.token) },
+    });
+    expect(head.headers.get("upload-offset")).toBe("0");
+    const cancel = await fetch(location, {
+      method: "DELETE",
+      headers: { ...tusHeaders, ...authHeaders(alice.token) },
+    });
+    expect(cancel.status).toBe(204);
+    expect(await h.deps.db.artifactUpload.count({ where: { versionId: version.id } })).toBe(0);
+  });
+
+  it("an expired incomplete upload is removed with its parts and its claim", async () => {
+    const version = await createVersion(alice);
+    const created = await fetch(`${server.url}/api/v1/uploads`, {
+      method: "POST",
+      headers: {
+        ...tusHeaders,
+        ...authHeaders(alice.token),
+        "upload-length": "1000",
+        "upload-metadata": meta({ versionId: version.id, filename: "m.onnx" }),
+      },
+    });
+    expect(created.status).toBe(201);
+    const location = new URL(created.headers.get("location")!, `${server.url}/api/v1/uploads`).href;
+    const id = location.split("/").pop()!;
+    const partial = await fetch(location, {
+      method: "PATCH",
+      headers: {
+        ...tusHeaders,
+        ...authHeaders(alice.token),
+        "upload-offset": "0",
+        "content-type": "application/offset+octet-stream",
+      },
+      body: Buffer.alloc(400, 1),
+    });
+    expect(partial.status).toBe(204);
+    expect(partial.headers.get("upload-offset")).toBe("400");
+    // The same store under a 1 ms expiry, as UPLOAD_EXPIRY_HOURS would be hours later.
+    const { createTusDataStore } = await import("@kubeserve/storage/tus");
+    const expiring = createTusDataStore(h.deps.config.storage.store, {
+      expirationPeriodInMilliseconds: 1,
+    });
+    await h.deps.db.artifactUpload.updateMany({
+      where: { id },
+      data: { expiresAt: new Date(Date.now() - 1) },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const result = await sweepArtifacts(h.deps, {
+      onExpiredUploads: () => expiring.cleanUpExpired(),
+    });
+    expect(result.uploads).toBeGreaterThanOrEqual(2);
+    expect(await h.deps.db.artifactUpload.count({ where: { id } })).toBe(0);
+    // A fresh store (the S3 one caches upload info in memory) finds nothing left.
+    const fresh = createTusDataStore(h.deps.config.storage.store, {
+      expirationPeriodInMilliseconds: 1,
+    });
+    await expect(fresh.getUpload(id)).rejects.toBeDefined();
+    const head = await fetch(location, {
+      method: "HEAD",
+      headers: { ...tusHeaders, ...authHeaders(alice.token) },
+    });
+    expect(head.status).toBe(404);
+  });
+
+  it("answers a browser from WEB_ORIGIN with the tus headers exposed", async () => {
+    const preflight = await fetch(`${server.url}/api/v1/uploads`, {
+      method: "OPTIONS",
+      headers: {
+        origin: "http://web.test",
+        "access-control-request-method": "POST",
+        "access-control-request-headers":
+          "authorization,tus-resumable,upload-length,upload-metadata",
+      },
+    });
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("http://web.test");
+    expect(preflight.headers.get("access-control-allow-headers")?.toLowerCase()).toContain(
+      "upload-length",
+    );
+    const version = await createVersion(alice);
+    const created = await fetch(`${server.url}/api/v1/uploads`, {
+      method: "POST",
+      headers: {
+        ...tusHeaders,
+        ...authHeaders(alice.token),
+        origin: "http://web.test",
+        "upload-length": "10",
+        "upload-metadata": meta({ versionId: version.id, filename: "m.onnx" }),
+      },
+    });
+    expect(created.headers.get("access-control-allow-origin")).toBe("http://web.test");
+    const exposed = created.headers.get("access-control-expose-headers")?.toLowerCase() ?? "";
+    for (const header of ["location", "upload-offset", "tus-resumable"])
+      expect(exposed).toContain(header);
+  });
+});
