@@ -1,18 +1,36 @@
 import { createHash } from "node:crypto";
-import { createReadStream, readFileSync } from "node:fs";
+import { createReadStream, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Prisma } from "@kubeserve/db";
 import { artifactKey } from "@kubeserve/storage";
 import type { TDeps } from "../deps";
+import { findUploadTarget } from "../services/artifact.service";
+import { receiveArtifact } from "../services/upload.service";
 import { irisModelPath, irisSignature } from "./fixtures";
 
-// The one place tests get a `ready` ONNX version until the upload route lands: it stores the file where
-// an upload would (`artifactKey`) and records what an upload records. Switch its body to the real upload.
+// The one place tests get a `ready` ONNX version. By default it goes through the real upload (streamed into
+// the store, inspected in its child process, signature recorded). A file the upload would refuse (a model
+// that crashes the runtime) is written where an upload would put it, with what an upload records, so tests
+// can see what a runtime does with it.
 
 export async function seedReadyVersion(
   deps: TDeps,
   options: { userId: string; versionId: string; file?: string; signature?: object },
 ): Promise<void> {
+  if (!options.file && !options.signature) {
+    const user = await deps.db.user.findUniqueOrThrow({
+      where: { id: options.userId },
+      select: { email: true, role: true },
+    });
+    const actor = { id: options.userId, ...user, via: "access_token" as const };
+    const target = await findUploadTarget(deps, actor, options.versionId);
+    const version = await receiveArtifact(deps, actor, target, createReadStream(irisModelPath), {
+      filename: path.basename(irisModelPath),
+      declaredSize: statSync(irisModelPath).size,
+    });
+    if (version.status !== "ready") throw new Error(`upload left the version ${version.status}`);
+    return;
+  }
   const file = options.file ?? irisModelPath;
   const version = await deps.db.modelVersion.findUniqueOrThrow({
     where: { id: options.versionId },
