@@ -10,6 +10,7 @@ import {
   toRuntimeConfig,
   ZRuntimeEnv,
 } from "./config/runtime";
+import { type TKubernetesConfig, toKubernetesConfig, ZKubernetesEnv } from "./config/kubernetes";
 import { type TApiStorageConfig, toStorageConfig, ZStorageEnv } from "./config/storage";
 
 // The only module of the API that reads the environment. Every variable is listed in the README.
@@ -121,7 +122,9 @@ const ZBaseEnv = z.object({
 });
 
 // Each section's variables live beside the code that maps them (src/config/*.ts); only this file reads them.
-const ZEnv = ZBaseEnv.extend(ZStorageEnv.shape).extend(ZRuntimeEnv.shape);
+const ZEnv = ZBaseEnv.extend(ZStorageEnv.shape)
+  .extend(ZRuntimeEnv.shape)
+  .extend(ZKubernetesEnv.shape);
 
 export type TApiConfig = {
   nodeEnv: "development" | "test" | "production";
@@ -157,6 +160,7 @@ export type TApiConfig = {
   storage: TApiStorageConfig;
   runtime: TRuntimeConfig;
   gateway: TGatewayConfig;
+  kubernetes: TKubernetesConfig;
 };
 
 export class ConfigError extends Error {
@@ -232,5 +236,6 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): TApiConfig 
     seed: { email: e.SEED_DEMO_EMAIL, password: e.SEED_DEMO_PASSWORD },
     storage,
     ...toRuntimeConfig(e, homeDir),
+    kubernetes: toKubernetesConfig(e),
   };
 }
