@@ -276,7 +276,7 @@ export async function startFakeKubeApi() {
     }
     const watcher: TWatcher = { res, target, selector };
     watchers.add(watcher);
-    req.on("close", () => watchers.delete(watcher));
+    res.on("close", () => watchers.delete(watcher));
   }
 
   function apply(
