@@ -1,23 +1,16 @@
 import {
   applyObject,
-  artifactTokenSecretName,
   buildArtifactTokenSecret,
   buildModelDeploymentManifests,
   buildTenantManifests,
-  checkQuotaFit,
   deleteObject,
-  deploymentQuotaRequest,
   deploymentResourceName,
-  deploymentSelector,
   LABEL,
   MANAGED_BY,
   MODEL_SERVER_PORT,
   namespaceForUser,
-  TENANT_QUOTA_NAME,
   type K8sApi,
   type TK8sObject,
-  type TModelDeploymentSpecInput,
-  type TQuotaAmounts,
 } from "@kubeserve/k8s";
 import type { Logger } from "pino";
 import type { TKubernetesConfig } from "../config/kubernetes";
@@ -25,11 +18,10 @@ import type {
   TDesiredDeployment,
   TEndpoint,
   TReplicaLogs,
-  TResources,
   TRuntimeDriver,
   TRuntimeStatus,
 } from "./driver";
-import { KubernetesRuntimeError, orMissing, statusCodeOf, withRetry } from "./kubernetes-errors";
+import { KubernetesRuntimeError, withRetry } from "./kubernetes-errors";
 import {
   mapStatus,
   type TK8sDeployment,
@@ -37,24 +29,13 @@ import {
   type TK8sPod,
   type TObservedDeployment,
 } from "./kubernetes-status";
+import { checkQuota, deleteByLabel, specFor, type TKubernetesTarget } from "./kubernetes-objects";
 import { startInformer, type TInformer } from "./kubernetes-watch";
+
+export type { TKubernetesTarget } from "./kubernetes-objects";
 
 // The `kubernetes` runtime: each deployment becomes objects in its owner's namespace, applied by
 // server-side apply; its status comes from list+watch of the namespace's Deployments, Pods and Events.
-
-/** What the driver needs beyond TDesiredDeployment, looked up by the caller (the database). */
-export type TKubernetesTarget = {
-  userId: string;
-  modelId: string;
-  versionId: string;
-  versionTag: string;
-  framework: "onnx" | "sklearn";
-  /** In-cluster URL the init container fetches the artifact from (the per-deployment artifact route). */
-  artifactUrl: string;
-  /** The per-deployment read token; only ever written into the deployment's own Secret. */
-  artifactToken: string;
-  autoscaling?: { minReplicas: number; maxReplicas: number } | undefined;
-};
 
 export type TKubernetesDriverOptions = {
   api: K8sApi;
@@ -79,31 +60,10 @@ type TNamespaceCache = {
   informers: TInformer[];
 };
 
-const deploymentKinds = [
-  ["apps/v1", "Deployment"],
-  ["v1", "Service"],
-  ["autoscaling/v2", "HorizontalPodAutoscaler"],
-  ["policy/v1", "PodDisruptionBudget"],
-  ["monitoring.coreos.com/v1", "ServiceMonitor"],
-  ["gateway.networking.k8s.io/v1", "HTTPRoute"],
-] as const;
-
-/** Requests default to the limits (and the other way round), then to the builders' defaults. */
-function resourcesFor(r: TResources) {
-  const cpu = r.cpuRequest ?? r.cpuLimit ?? "250m";
-  const memory = r.memoryRequest ?? r.memoryLimit ?? "512Mi";
-  return {
-    requests: { cpu, memory },
-    limits: {
-      cpu: r.cpuLimit ?? (r.cpuRequest ? cpu : "1"),
-      memory: r.memoryLimit ?? (r.memoryRequest ? memory : "1Gi"),
-    },
-  };
-}
-
 export function createKubernetesDriver(options: TKubernetesDriverOptions): TRuntimeDriver {
   const { api, config, log } = options;
   const policy = { attempts: config.retryAttempts, backoffMs: config.retryBackoffMs };
+  const context = { api, policy, config };
   const entries = new Map<string, TEntry>();
   const namespaces = new Map<string, TNamespaceCache>();
   const tenants = new Set<string>();
@@ -196,38 +156,6 @@ export function createKubernetesDriver(options: TKubernetesDriverOptions): TRunt
     );
   }
 
-  function specFor(
-    desired: TDesiredDeployment,
-    target: TKubernetesTarget,
-  ): TModelDeploymentSpecInput {
-    const isRunning = desired.replicas > 0;
-    return {
-      deploymentId: desired.id,
-      userId: target.userId,
-      modelId: target.modelId,
-      versionId: target.versionId,
-      deploymentName: desired.name,
-      modelName: desired.modelName,
-      versionTag: target.versionTag,
-      framework: target.framework,
-      platform: { namespace: config.platformNamespace, apiServiceName: config.apiServiceName },
-      images: { onnx: config.images.onnx, sklearn: config.images.sklearn },
-      artifact: {
-        url: target.artifactUrl,
-        sha256: desired.model.sha256,
-        tokenSecretName: artifactTokenSecretName(desired.id),
-      },
-      replicas: desired.replicas,
-      resources: resourcesFor(desired.resources),
-      ...(target.autoscaling && isRunning ? { autoscaling: target.autoscaling } : {}),
-      batching: {
-        mode: desired.runtimeOptions.batching,
-        maxBatchSize: desired.runtimeOptions.maxBatchSize,
-        maxQueueDelayMs: desired.runtimeOptions.maxQueueDelayMs,
-      },
-    };
-  }
-
   async function applyOne(object: TK8sObject): Promise<void> {
     const where = [object.metadata?.namespace, object.metadata?.name].filter(Boolean).join("/");
     await withRetry(`apply ${object.kind} ${where}`, policy, () =>
@@ -240,48 +168,6 @@ export function createKubernetesDriver(options: TKubernetesDriverOptions): TRunt
     const platform = { namespace: config.platformNamespace, apiServiceName: config.apiServiceName };
     for (const object of buildTenantManifests({ userId, platform })) await applyOne(object);
     tenants.add(userId);
-  }
-
-  /** Refuses, before anything is applied, a deploy whose extra pods the namespace quota cannot hold. */
-  async function checkQuota(input: TModelDeploymentSpecInput, namespace: string, name: string) {
-    const existing = await withRetry(`read Deployment ${namespace}/${name}`, policy, () =>
-      orMissing(() => api.apps.readNamespacedDeployment({ name, namespace })),
-    );
-    const wanted =
-      input.replicas === 0 ? 0 : (input.autoscaling?.minReplicas ?? input.replicas ?? 1);
-    const current = existing?.spec?.replicas ?? 0;
-    const sha = existing?.spec?.template.metadata?.annotations?.["kubeserve.io/artifact-sha256"];
-    const isNewTemplate = existing !== undefined && sha !== input.artifact.sha256;
-    const extraPods = Math.max(0, wanted - current) + (isNewTemplate && wanted > 0 ? 1 : 0);
-    if (extraPods === 0) return;
-    const quota = await withRetry(
-      `read ResourceQuota ${namespace}/${TENANT_QUOTA_NAME}`,
-      policy,
-      () =>
-        orMissing(() =>
-          api.core.readNamespacedResourceQuota({ name: TENANT_QUOTA_NAME, namespace }),
-        ),
-    );
-    if (!quota) return;
-    const perPod = deploymentQuotaRequest(
-      { ...input, replicas: 1, autoscaling: undefined },
-      "create",
-    );
-    const request: TQuotaAmounts = {};
-    for (const [key, value] of Object.entries(perPod) as Array<
-      [keyof typeof perPod, string | number]
-    >) {
-      request[key] =
-        key === "pods" ? extraPods : `${Number(String(value).replace(/m$/, "")) * extraPods}m`;
-    }
-    const hard = (quota.status?.hard ?? quota.spec?.hard ?? {}) as TQuotaAmounts;
-    const fit = checkQuotaFit(hard, (quota.status?.used ?? {}) as TQuotaAmounts, request);
-    if (!fit.isFit) {
-      throw new KubernetesRuntimeError(
-        `QuotaExceeded: deployment ${input.deploymentName} ${fit.message}`,
-        undefined,
-      );
-    }
   }
 
   function track(desired: TDesiredDeployment, namespace: string): TEntry {
@@ -326,12 +212,12 @@ export function createKubernetesDriver(options: TKubernetesDriverOptions): TRunt
     const entry = track(desired, namespace);
     entry.observed.versionId = target.versionId;
     try {
-      const input = specFor(desired, target);
+      const input = specFor(config, desired, target);
       const manifests = buildModelDeploymentManifests(input);
       const secret = buildArtifactTokenSecret(input, target.artifactToken);
       await ensureTenant(target.userId);
       watchNamespace(namespace);
-      await checkQuota(input, namespace, entry.observed.name);
+      await checkQuota(context, input, namespace, entry.observed.name);
       for (const object of [secret, ...manifests.apply]) await applyOne(object);
       for (const ref of manifests.prune) {
         await withRetry(`delete ${ref.kind} ${ref.namespace}/${ref.name}`, policy, () =>
@@ -359,46 +245,6 @@ export function createKubernetesDriver(options: TKubernetesDriverOptions): TRunt
     return entry;
   }
 
-  async function deleteByLabel(deploymentId: string, namespace: string): Promise<void> {
-    const selector = deploymentSelector(deploymentId);
-    const scopes: Array<[string, string, string]> = [
-      ...deploymentKinds.map(([v, k]) => [v, k, namespace] as [string, string, string]),
-      ["networking.k8s.io/v1", "Ingress", config.platformNamespace],
-    ];
-    for (const [apiVersion, kind, ns] of scopes) {
-      const listed = await withRetry(`list ${kind} in ${ns}`, policy, async () => {
-        try {
-          return await api.objects.list(
-            apiVersion,
-            kind,
-            ns,
-            undefined,
-            undefined,
-            undefined,
-            undefined,
-            selector,
-          );
-        } catch (error) {
-          // A kind whose CRD is not installed (no ServiceMonitor, no Gateway API) has nothing to delete.
-          if (statusCodeOf(error) === 404 || /resource .* not found/i.test(String(error)))
-            return undefined;
-          throw error;
-        }
-      });
-      for (const item of listed?.items ?? []) {
-        const name = item.metadata?.name ?? "";
-        await withRetry(`delete ${kind} ${ns}/${name}`, policy, () =>
-          deleteObject(api, { apiVersion, kind, namespace: ns, name }),
-        );
-      }
-    }
-    // Secrets are never listed (RBAC grants no list): the token Secret is deleted by its name.
-    const name = artifactTokenSecretName(deploymentId);
-    await withRetry(`delete Secret ${namespace}/${name}`, policy, () =>
-      deleteObject(api, { apiVersion: "v1", kind: "Secret", namespace, name }),
-    );
-  }
-
   const proxyToken = api.kubeConfig.getCurrentUser()?.token ?? "";
   const server = api.server.replace(/\/+$/, "");
 
@@ -416,7 +262,7 @@ export function createKubernetesDriver(options: TKubernetesDriverOptions): TRunt
       const owner = entry ? undefined : await options.ownerOf(deploymentId);
       const namespace = entry?.namespace ?? (owner ? namespaceForUser(owner) : undefined);
       if (!namespace) return;
-      await deleteByLabel(deploymentId, namespace);
+      await deleteByLabel(context, deploymentId, namespace);
       entries.delete(deploymentId);
       const status = {
         deploymentId,

@@ -2,6 +2,14 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parse as parseYaml } from "yaml";
+import {
+  matchesSelector,
+  parsePath,
+  resources,
+  type TObject,
+  type TResource,
+  type TTarget,
+} from "./kubernetes-fake-paths";
 
 // A stand-in Kubernetes API server for the kubernetes driver's tests, written from the API conventions.
 // DOES: discovery (GET /api/v1, /apis/{group}/{version}); server-side apply (PATCH, content type
@@ -24,83 +32,6 @@ export type TRecordedRequest = {
   contentType: string | undefined;
   body: string;
 };
-
-type TObject = {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    resourceVersion?: string;
-    uid?: string;
-    generation?: number;
-    [key: string]: unknown;
-  };
-  spec?: unknown;
-  [key: string]: unknown;
-};
-
-type TResource = { groupVersion: string; plural: string; kind: string; isNamespaced: boolean };
-
-const resources: TResource[] = [
-  ["v1", "namespaces", "Namespace", false],
-  ["v1", "services", "Service", true],
-  ["v1", "secrets", "Secret", true],
-  ["v1", "pods", "Pod", true],
-  ["v1", "events", "Event", true],
-  ["v1", "resourcequotas", "ResourceQuota", true],
-  ["v1", "limitranges", "LimitRange", true],
-  ["apps/v1", "deployments", "Deployment", true],
-  ["autoscaling/v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true],
-  ["policy/v1", "poddisruptionbudgets", "PodDisruptionBudget", true],
-  ["networking.k8s.io/v1", "networkpolicies", "NetworkPolicy", true],
-  ["networking.k8s.io/v1", "ingresses", "Ingress", true],
-  ["rbac.authorization.k8s.io/v1", "rolebindings", "RoleBinding", true],
-  ["monitoring.coreos.com/v1", "servicemonitors", "ServiceMonitor", true],
-  ["gateway.networking.k8s.io/v1", "httproutes", "HTTPRoute", true],
-].map(([groupVersion, plural, kind, isNamespaced]) => ({
-  groupVersion: groupVersion as string,
-  plural: plural as string,
-  kind: kind as string,
-  isNamespaced: isNamespaced as boolean,
-}));
-
-type TTarget = {
-  resource: TResource;
-  namespace: string | undefined;
-  name: string | undefined;
-  sub: string | undefined;
-};
-
-/** `/api/v1/namespaces/ns/pods/name/log`, `/apis/apps/v1/namespaces/ns/deployments`, `/api/v1/namespaces/x`. */
-function parsePath(path: string): TTarget | undefined {
-  const parts = path.split("/").filter(Boolean);
-  let groupVersion: string;
-  let rest: string[];
-  if (parts[0] === "api" && parts[1] === "v1") [groupVersion, rest] = ["v1", parts.slice(2)];
-  else if (parts[0] === "apis" && parts.length >= 3)
-    [groupVersion, rest] = [`${parts[1]}/${parts[2]}`, parts.slice(3)];
-  else return undefined;
-  let namespace: string | undefined;
-  if (rest[0] === "namespaces" && rest.length >= 3) {
-    namespace = rest[1];
-    rest = rest.slice(2);
-  }
-  const resource = resources.find((r) => r.groupVersion === groupVersion && r.plural === rest[0]);
-  if (!resource) return undefined;
-  return { resource, namespace, name: rest[1], sub: rest[2] };
-}
-
-function matchesSelector(labels: Record<string, string> | undefined, selector: string | null) {
-  if (!selector) return true;
-  return selector.split(",").every((term) => {
-    const [key = "", value] = term.split(/!=|==|=/);
-    const actual = labels?.[key.trim()];
-    if (value === undefined) return actual !== undefined;
-    return term.includes("!=") ? actual !== value.trim() : actual === value.trim();
-  });
-}
 
 type TFailure = {
   method?: string;

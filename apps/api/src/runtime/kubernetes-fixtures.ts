@@ -74,7 +74,7 @@ export async function startHarness(env: Record<string, string> = {}) {
   const driver = createKubernetesDriver({
     api,
     config,
-    log: pino({ level: process.env.K8S_TEST_LOG ?? "silent" }),
+    log: pino({ level: "silent" }),
     resolve: (d) => Promise.resolve(targets.get(d.id) ?? target()),
     ownerOf: (id) => Promise.resolve(targets.get(id)?.userId),
   });

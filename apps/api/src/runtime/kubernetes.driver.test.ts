@@ -9,7 +9,6 @@ import {
 import { waitFor } from "@kubeserve/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { readApiConfig } from "../config";
 import {
   apiToken,
   artifactToken,
@@ -338,6 +337,14 @@ describe("kubernetes driver: scale, stop, logs, delete, endpoints", () => {
     await waitFor(() => h.fake.get("monitoring.coreos.com/v1", "ServiceMonitor", ns, other), {
       what: "other deployment",
     });
+    // The other deployment's prune (its last step) must be over before this test's requests are counted.
+    await waitFor(
+      () =>
+        h.fake.requests.find(
+          (r) => r.method === "DELETE" && r.path.endsWith(`/ingresses/${other}`),
+        ),
+      { what: "other deployment pruned" },
+    );
     h.fake.requests.length = 0;
     await h.driver.delete(ids.deployment);
     const lists = h.fake.requests.filter(
@@ -382,24 +389,5 @@ describe("kubernetes driver: scale, stop, logs, delete, endpoints", () => {
         generation: 1,
       },
     ]);
-  });
-});
-
-describe("kubernetes config", () => {
-  it("names a bad variable and its rule", () => {
-    const base = { AUTH_SECRET: "x".repeat(40), KUBESERVE_HOME: "/tmp/kubeserve-k8s-config-test" };
-    expect(() => readApiConfig({ ...base, KUBERNETES_ENDPOINTS: "nodeport" })).toThrow(
-      /KUBERNETES_ENDPOINTS: must be cluster-dns or service-proxy/,
-    );
-    expect(() => readApiConfig({ ...base, KUBERNETES_PLATFORM_NAMESPACE: "Bad_NS" })).toThrow(
-      /KUBERNETES_PLATFORM_NAMESPACE: must be a DNS label/,
-    );
-    const config = readApiConfig({ ...base, RUNTIME_DEFAULT: "kubernetes" });
-    expect(config.runtime.defaultRuntime).toBe("kubernetes");
-    expect(config.kubernetes).toMatchObject({
-      endpoints: "cluster-dns",
-      platformNamespace: "kubeserve",
-      isForceApply: false,
-    });
   });
 });
