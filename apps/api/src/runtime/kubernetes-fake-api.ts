@@ -30,6 +30,7 @@ export type TRecordedRequest = {
   path: string;
   query: URLSearchParams;
   contentType: string | undefined;
+  authorization: string | undefined;
   body: string;
 };
 
@@ -261,6 +262,7 @@ export async function startFakeKubeApi() {
       path: url.pathname,
       query,
       contentType: req.headers["content-type"],
+      authorization: req.headers.authorization,
       body,
     });
     const failure = takeFailure(req, url.pathname, isWatch);

@@ -75,6 +75,10 @@ describe("kubernetes driver: apply", () => {
       `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets/${name}`,
       `/apis/monitoring.coreos.com/v1/namespaces/${ns}/servicemonitors/${name}`,
     ]);
+    // Every request carries the kubeconfig's credentials (the fake checks none itself).
+    expect(new Set(h.fake.requests.map((r) => r.authorization))).toEqual(
+      new Set([`Bearer ${apiToken}`]),
+    );
     for (const patch of patches()) {
       expect(patch.contentType).toBe("application/apply-patch+yaml");
       expect(patch.query.get("fieldManager")).toBe(FIELD_MANAGER);
