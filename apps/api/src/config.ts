@@ -10,6 +10,7 @@ import {
   toRuntimeConfig,
   ZRuntimeEnv,
 } from "./config/runtime";
+import { type TKubernetesConfig, toKubernetesConfig, ZKubernetesEnv } from "./config/kubernetes";
 import { type TApiStorageConfig, toStorageConfig, ZStorageEnv } from "./config/storage";
 import { type TUploadConfig, toUploadConfig, ZUploadEnv } from "./config/uploads";
 
@@ -122,7 +123,10 @@ const ZBaseEnv = z.object({
 });
 
 // Each section's variables live beside the code that maps them (src/config/*.ts); only this file reads them.
-const ZEnv = ZBaseEnv.extend(ZStorageEnv.shape).extend(ZRuntimeEnv.shape).extend(ZUploadEnv.shape);
+const ZEnv = ZBaseEnv.extend(ZStorageEnv.shape)
+  .extend(ZRuntimeEnv.shape)
+  .extend(ZUploadEnv.shape)
+  .extend(ZKubernetesEnv.shape);
 
 export type TApiConfig = {
   nodeEnv: "development" | "test" | "production";
@@ -159,6 +163,7 @@ export type TApiConfig = {
   runtime: TRuntimeConfig;
   gateway: TGatewayConfig;
   uploads: TUploadConfig;
+  kubernetes: TKubernetesConfig;
 };
 
 export class ConfigError extends Error {
@@ -235,5 +240,6 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): TApiConfig 
     storage,
     ...toRuntimeConfig(e, homeDir),
     uploads: toUploadConfig(e),
+    kubernetes: toKubernetesConfig(e),
   };
 }
