@@ -9,7 +9,7 @@ set -euo pipefail
 BASE_URL="${1:?usage: integration-test.sh BASE_URL [MODEL_FILE]}"
 BASE_URL="${BASE_URL%/}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-MODEL_FILE="${2:-${MODEL_FILE:-$HERE/../../shared/fixtures/iris-logreg.onnx}}"
+MODEL_FILE="${2:-${MODEL_FILE:-$HERE/../apps/api/test/fixtures/iris-logreg.onnx}}"
 RUN_ID="$(date +%s)-$$"
 EMAIL="${KUBESERVE_EMAIL:-it-$RUN_ID@example.com}"
 PASSWORD="${KUBESERVE_PASSWORD:-integration-test-password}"

@@ -50,6 +50,7 @@ async function launch(name, { isViaNpx = false, env: extra = {} } = {}) {
     KUBESERVE_HOME: home,
     API_PORT: String(run.apiPort),
     WEB_PORT: String(run.webPort),
+    METRICS_PORT: String(await freePort()),
     [marker]: run.id,
     ...extra,
   });
@@ -192,6 +193,29 @@ describe("pnpm start", { concurrency: 1 }, () => {
     await assertNothingLeft(run, processes);
     assert.match(run.output, /stopping: the process that started it \(pid \d+\) is gone/);
     assert.match(run.output, /stopped \(exit 0\)/);
+  });
+
+  it("the README's end-to-end script passes against it: upload, deploy, predict with a key, delete", async () => {
+    const run = await launch("integration");
+    await waitForBanner(run);
+    // Asynchronous, so this process keeps draining the platform's output meanwhile.
+    const script = spawn(
+      "bash",
+      [path.join(root, "scripts/integration-test.sh"), `http://127.0.0.1:${run.apiPort}`],
+      { env: { ...process.env, WAIT_SECONDS: "90" }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    script.stdout.on("data", (chunk) => (output += chunk));
+    script.stderr.on("data", (chunk) => (output += chunk));
+    const timer = setTimeout(() => script.kill("SIGKILL"), 180_000);
+    const status = await new Promise((resolve) => script.once("exit", (code) => resolve(code)));
+    clearTimeout(timer);
+    if (status !== 0) fail(run, `integration-test.sh exited ${status}:\n${output}`);
+    assert.match(output, /==> predict with the API key/);
+    assert.match(output, /PASS: integration test/);
+    const { processes } = snapshot(run);
+    process.kill(run.child.pid, "SIGTERM");
+    await assertNothingLeft(run, processes);
   });
 
   it("SIGKILL of the top npx process still stops everything", async () => {
