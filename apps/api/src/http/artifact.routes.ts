@@ -6,6 +6,7 @@ import { commitRequirements, findUploadTarget, tooLargeError } from "../services
 import { receiveArtifact } from "../services/upload.service";
 import { readDispositionFilename } from "./content-disposition";
 import { registerDownloadRoutes } from "./download.routes";
+import { registerRuntimeArtifactRoutes } from "./runtime-artifact.routes";
 import { receiveMultipart } from "./multipart";
 import { requireActor } from "./request-auth";
 import { registerTusRoutes } from "./tus.routes";
@@ -40,6 +41,7 @@ async function readSmallBody(req: IncomingMessage, limit: number): Promise<Buffe
 export async function registerArtifactRoutes(app: FastifyInstance, deps: TDeps): Promise<void> {
   const { maxBytes, requirementsMaxBytes } = deps.config.uploads;
   registerDownloadRoutes(app, deps);
+  registerRuntimeArtifactRoutes(app, deps);
   await registerTusRoutes(app, deps);
   await app.register(async (scope) => {
     // The handlers read the raw request themselves, after authentication, as a stream.

@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { DeploymentStatus, Prisma } from "@kubeserve/db";
 import type { TDeps } from "../deps";
+import { artifactReadToken } from "../lib/artifact-read-token";
 import type { TDesiredDeployment, TModelSource, TRuntimeStatus } from "../runtime/driver";
 import type { TAutoscaling } from "../schemas/deployment";
 
@@ -26,21 +27,24 @@ export const runtimeRowSelect = {
 export type TRuntimeRow = Prisma.DeploymentGetPayload<{ select: typeof runtimeRowSelect }>;
 
 /** Where a replica reads the artifact: the file itself on the fs store, the object on S3. */
-export function modelSourceFor(deps: TDeps, artifactUri: string, sha256: string): TModelSource {
+export function modelSourceFor(
+  deps: TDeps,
+  artifactUri: string,
+  sha256: string,
+  deploymentId: string,
+): TModelSource {
   const store = deps.config.storage.store;
   if (/^(s3|https?):\/\//.test(artifactUri)) return { uri: artifactUri, sha256 };
   const key = artifactUri.replace(/^file:\/\//, "");
   if (path.isAbsolute(key)) return { uri: key, sha256 };
   if (store.driver === "fs") return { uri: path.join(store.dir, key), sha256 };
+  // No bucket credential leaves the API: replicas fetch through it with their deployment's read token.
+  const host = ["0.0.0.0", "::"].includes(deps.config.host) ? "127.0.0.1" : deps.config.host;
+  const origin = `http://${host.includes(":") ? `[${host}]` : host}:${deps.config.port}`;
   return {
-    uri: `s3://${store.bucket}/${key}`,
+    uri: `${origin}/api/v1/runtime/artifacts/${deploymentId}`,
     sha256,
-    env: {
-      KUBESERVE_S3_ENDPOINT: store.endpoint,
-      KUBESERVE_S3_ACCESS_KEY: store.accessKey,
-      KUBESERVE_S3_SECRET_KEY: store.secretKey,
-      KUBESERVE_S3_REGION: store.region,
-    },
+    token: artifactReadToken(deps.config.auth.secret, deploymentId),
   };
 }
 
@@ -50,7 +54,12 @@ export function toDesired(deps: TDeps, row: TRuntimeRow): TDesiredDeployment {
     name: row.name,
     modelName: row.model.name,
     generation: row.generation,
-    model: modelSourceFor(deps, row.version.artifactUri ?? "", row.version.artifactSha256 ?? ""),
+    model: modelSourceFor(
+      deps,
+      row.version.artifactUri ?? "",
+      row.version.artifactSha256 ?? "",
+      row.id,
+    ),
     replicas: row.replicas,
     resources: row.resources as TDesiredDeployment["resources"],
     runtimeOptions: row.runtimeOptions as TDesiredDeployment["runtimeOptions"],

@@ -1,0 +1,19 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+
+// A runtime's credential for its deployment's artifact: derived from the API's secret and the deployment id,
+// so nothing is stored, every replica (or a pod rescheduled hours later) can fetch again, and deleting the
+// deployment revokes it (the route answers only for deployments that exist).
+
+export function artifactReadToken(secret: string, deploymentId: string): string {
+  return `ksr_${createHmac("sha256", secret).update(`artifact-read:${deploymentId}`).digest("base64url")}`;
+}
+
+export function isArtifactReadToken(
+  secret: string,
+  deploymentId: string,
+  presented: string,
+): boolean {
+  const expected = Buffer.from(artifactReadToken(secret, deploymentId));
+  const given = Buffer.from(presented);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
