@@ -319,7 +319,7 @@ export function createLocalDriver({ config, log, drain }: TLocalDriverOptions): 
             st.desired?.generation === desired.generation &&
             st.desired.replicas === desired.replicas
           ) {
-            return undefined;
+            return Promise.resolve();
           }
           return enqueue(st, async () => {
             st.desired = desired;
