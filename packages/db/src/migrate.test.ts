@@ -70,6 +70,7 @@ describe("migrations on PostgreSQL", () => {
     expect(tables.rows.map((row: { tablename: string }) => row.tablename)).toEqual([
       "_prisma_migrations",
       "api_keys",
+      "artifact_uploads",
       "deployment_events",
       "deployments",
       "login_attempts",
