@@ -168,7 +168,7 @@ def _build_at(
             _run(
                 [
                     str(target / "bin" / "python"), "-m", "pip", "install", "--only-binary=:all:", "--no-input",
-                    "--no-warn-script-location", "--no-compile", *(pip_args or []),
+                    "--no-warn-script-location", *(pip_args or []),
                     *[r.text() for r in missing],
                 ],
                 timeout,

@@ -38,6 +38,13 @@ async function startModelServer(file: string): Promise<{ url: string; child: Chi
       abortIf: () => (child.exitCode !== null ? out : undefined),
     },
   );
+  // It listens before it has loaded the model: metadata is served once it is ready.
+  await waitFor(
+    async () =>
+      (await fetch(`${url}/v2/health/ready`, { headers: { authorization: `Bearer ${token}` } }))
+        .ok || undefined,
+    { what: `model server for ${file} to be ready`, timeoutMs: 60_000 },
+  );
   return { url, child };
 }
 
