@@ -301,7 +301,7 @@ async function main(): Promise<void> {
     apiChild.kill("SIGTERM");
     await exited;
   }
-  await seeding.runtime.close();
+  await seeding.runtimes.close();
   await database.destroy();
   process.exit(isPass ? 0 : 1);
 }

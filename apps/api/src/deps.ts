@@ -11,8 +11,8 @@ import { createKeyCache, type TKeyCache } from "./gateway/key-cache";
 import { createGatewayMetrics, type TGatewayMetrics } from "./gateway/metrics";
 import { createRateLimiter, type TRateLimiter } from "./gateway/rate-limit";
 import { createUpstreams, type TUpstreams } from "./gateway/upstreams";
-import type { TRuntimeDriver } from "./runtime/driver";
 import { createLocalDriver } from "./runtime/local.driver";
+import { createRuntimeRegistry, type TRuntimeRegistry } from "./runtime/registry";
 import { createReplicaMetrics, type TReplicaMetrics } from "./runtime/replica-metrics";
 
 /** The prediction gateway's in-process state: pools, caches, limits and its own metrics. */
@@ -41,8 +41,8 @@ export type TDeps = {
   storage: TArtifactStore;
   /** NOTIFY subscriptions (the gateway's key cache); undefined where the database offers none. */
   listen: TListen | undefined;
-  /** Where deployments run (the local driver supervises model-server processes). */
-  runtime: TRuntimeDriver;
+  /** Where deployments run, by each deployment's `runtime` (local: model-server processes this API supervises). */
+  runtimes: TRuntimeRegistry;
   gateway: TGateway;
   /** Rolling windows of the replicas' own metrics, scraped every few seconds. */
   replicaMetrics: TReplicaMetrics;
@@ -60,11 +60,12 @@ export function createDeps(options: {
   const { secret, deviceTtlSeconds } = options.config.auth;
   const { config, log } = options;
   const upstreams = createUpstreams();
-  const runtime = createLocalDriver({ config: config.runtime, log, drain: upstreams.drain });
+  const local = createLocalDriver({ config: config.runtime, log, drain: upstreams.drain });
+  const runtimes = createRuntimeRegistry([local]);
   return {
     ...options,
     listen: options.listen,
-    runtime,
+    runtimes,
     gateway: {
       upstreams,
       keys: createKeyCache({
@@ -77,7 +78,11 @@ export function createDeps(options: {
       limiter: createRateLimiter(config.gateway.rateLimitRps, config.gateway.rateLimitBurst),
       metrics: createGatewayMetrics(),
     },
-    replicaMetrics: createReplicaMetrics({ runtime, log, intervalMs: config.gateway.scrapeMs }),
+    replicaMetrics: createReplicaMetrics({
+      runtime: local,
+      log,
+      intervalMs: config.gateway.scrapeMs,
+    }),
     tokens: createTokenSigner(secret),
     deviceTokens: createDeviceTokens(secret, deviceTtlSeconds),
     loginQueue: createKeyedQueue(),

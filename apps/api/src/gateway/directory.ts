@@ -1,4 +1,5 @@
 import type { TSql } from "@kubeserve/db";
+import type { TRuntimeKind } from "../runtime/registry";
 import type { TSignature } from "../schemas/version";
 
 // What the gateway needs to know about a deployment, cached briefly so a prediction costs no query.
@@ -11,6 +12,7 @@ export type TRoute = {
   name: string;
   modelName: string;
   isPublic: boolean;
+  runtime: TRuntimeKind;
   desiredState: "running" | "stopped";
   status: string;
   signature: TSignature | null;
@@ -31,6 +33,7 @@ type TRow = {
   name: string;
   model_name: string;
   is_public: boolean;
+  runtime: TRuntimeKind;
   desired_state: "running" | "stopped";
   status: string;
   signature: TSignature | null;
@@ -49,7 +52,7 @@ export function createDirectory(sql: TSql, ttlMs = 2000): TDirectory {
       const now = Date.now();
       if (hit && now - hit.at < ttlMs) return hit.route;
       const [row] = await sql<TRow>(
-        `SELECT d.id, d.owner_id, d.name, m.name AS model_name, d.is_public, d.desired_state, d.status,
+        `SELECT d.id, d.owner_id, d.name, m.name AS model_name, d.is_public, d.runtime, d.desired_state, d.status,
                 v.signature, d.cold_start_ms, d.started_at
            FROM deployments d JOIN models m ON m.id = d.model_id JOIN model_versions v ON v.id = d.version_id
           WHERE d.id = $1`,
@@ -61,6 +64,7 @@ export function createDirectory(sql: TSql, ttlMs = 2000): TDirectory {
         name: row.name,
         modelName: row.model_name,
         isPublic: row.is_public,
+        runtime: row.runtime,
         desiredState: row.desired_state,
         status: row.status,
         signature: row.signature,

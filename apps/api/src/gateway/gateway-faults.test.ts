@@ -33,7 +33,7 @@ describe.each(testDatabaseKinds)("gateway faults on %s", (kind) => {
 
   it("a replica killed with kill -9 mid-request fails that request at most once and serves again within 5 s", async () => {
     const d = await deployIris(h, "kill9");
-    const [replica] = h.deps.runtime.status(d.deploymentId).replicas;
+    const [replica] = h.deps.runtimes.get("local").status(d.deploymentId).replicas;
     // A big batch keeps the replica busy long enough to die mid-request.
     const big = { instances: Array.from({ length: 200_000 }, (_, i) => rows[i % rows.length]) };
     const inFlight = predict(d.deploymentId, d.key, big);
@@ -76,13 +76,16 @@ describe.each(testDatabaseKinds)("gateway faults on %s", (kind) => {
     };
     const loops = Array.from({ length: 3 }, loop);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const [victim] = h.deps.runtime.status(d.deploymentId).replicas;
+    const [victim] = h.deps.runtimes.get("local").status(d.deploymentId).replicas;
     process.kill(victim?.pid ?? 0, "SIGKILL");
     try {
       await waitFor(
         () =>
-          h.deps.runtime.endpoints(d.deploymentId).length === 2 &&
-          h.deps.runtime.status(d.deploymentId).replicas.every((r) => r.pid !== victim?.pid)
+          h.deps.runtimes.get("local").endpoints(d.deploymentId).length === 2 &&
+          h.deps.runtimes
+            .get("local")
+            .status(d.deploymentId)
+            .replicas.every((r) => r.pid !== victim?.pid)
             ? true
             : undefined,
         { what: "replacement replica", timeoutMs: 5000 },
@@ -112,7 +115,7 @@ describe.each(testDatabaseKinds)("gateway faults on %s", (kind) => {
     expect(failed.events.map((e) => e.status)).toEqual(["pending", "deploying", "failed"]);
     // No restart storm: nothing runs, and the periodic reconcile leaves it failed.
     await reconcileRuntime(h.deps);
-    expect(h.deps.runtime.endpoints(deployment.id)).toEqual([]);
+    expect(h.deps.runtimes.get("local").endpoints(deployment.id)).toEqual([]);
     const { secret } = await user.api.apiKey.create({ name: "k" });
     expect((await predict(deployment.id, secret)).status).toBe(503);
     // The API keeps serving others.

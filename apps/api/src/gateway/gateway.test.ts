@@ -142,7 +142,7 @@ describe.each(testDatabaseKinds)("prediction gateway on %s", (kind) => {
     expect(ready.status).toBe(200);
 
     // A body the model rejects: the model server's 400 passes through unchanged.
-    const [endpoint] = h.deps.runtime.endpoints(id);
+    const [endpoint] = h.deps.runtimes.get("local").endpoints(id);
     const bad = { instances: [[1, 2, 3]] };
     const direct = await fetch(`${endpoint?.origin}/v1/models/iris:predict`, {
       method: "POST",
@@ -160,14 +160,17 @@ describe.each(testDatabaseKinds)("prediction gateway on %s", (kind) => {
     for (let i = 0; i < 10; i++)
       expect((await post(`/api/v1/predict/${id}`, d.key, { instances: rows })).status).toBe(200);
     const served = await Promise.all(
-      h.deps.runtime.endpoints(id).map(async (e) => {
-        const text = await (
-          await fetch(`${e.origin}/metrics`, { headers: { authorization: `Bearer ${e.token}` } })
-        ).text();
-        return Number(
-          /requests_total\{[^}]*protocol="v1"[^}]*code="200"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0,
-        );
-      }),
+      h.deps.runtimes
+        .get("local")
+        .endpoints(id)
+        .map(async (e) => {
+          const text = await (
+            await fetch(`${e.origin}/metrics`, { headers: { authorization: `Bearer ${e.token}` } })
+          ).text();
+          return Number(
+            /requests_total\{[^}]*protocol="v1"[^}]*code="200"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0,
+          );
+        }),
     );
     expect(served.every((count) => count >= 3)).toBe(true);
 
@@ -208,8 +211,14 @@ describe.each(testDatabaseKinds)("prediction gateway on %s", (kind) => {
     expect(rolled.events.some((e) => e.message.includes("rolling out version 'v2'"))).toBe(true);
 
     // Stop: 503 with Retry-After; start again; predictions come back.
-    const pids = h.deps.runtime.status(id).replicas.map((r) => r.pid ?? 0);
-    const ports = h.deps.runtime.endpoints(id).map((e) => Number(new URL(e.origin).port));
+    const pids = h.deps.runtimes
+      .get("local")
+      .status(id)
+      .replicas.map((r) => r.pid ?? 0);
+    const ports = h.deps.runtimes
+      .get("local")
+      .endpoints(id)
+      .map((e) => Number(new URL(e.origin).port));
     await d.user.api.deployment.stop({ id });
     expect((await d.user.api.deployment.get({ id })).status).toBe("stopped");
     const stopped = await post(`/api/v1/predict/${id}`, d.key, { instances: rows });
@@ -223,8 +232,14 @@ describe.each(testDatabaseKinds)("prediction gateway on %s", (kind) => {
     expect((await post(`/api/v1/predict/${id}`, d.key, { instances: rows })).status).toBe(200);
 
     // Delete: processes gone, ports free, the deployment unknown everywhere.
-    const finalPids = h.deps.runtime.status(id).replicas.map((r) => r.pid ?? 0);
-    const finalPorts = h.deps.runtime.endpoints(id).map((e) => Number(new URL(e.origin).port));
+    const finalPids = h.deps.runtimes
+      .get("local")
+      .status(id)
+      .replicas.map((r) => r.pid ?? 0);
+    const finalPorts = h.deps.runtimes
+      .get("local")
+      .endpoints(id)
+      .map((e) => Number(new URL(e.origin).port));
     expect(await d.user.api.deployment.delete({ id })).toEqual({ ok: true });
     for (const pid of [...pids, ...finalPids]) expect(isAlive(pid)).toBe(false);
     for (const port of [...ports, ...finalPorts]) expect(await isPortOpen(port)).toBe(false);
@@ -234,7 +249,10 @@ describe.each(testDatabaseKinds)("prediction gateway on %s", (kind) => {
 });
 
 function waitForTwoReplicas(h: THarness, id: string) {
-  return waitFor(() => (h.deps.runtime.endpoints(id).length === 2 ? true : undefined), {
-    what: "two ready replicas",
-  });
+  return waitFor(
+    () => (h.deps.runtimes.get("local").endpoints(id).length === 2 ? true : undefined),
+    {
+      what: "two ready replicas",
+    },
+  );
 }

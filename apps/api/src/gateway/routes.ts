@@ -56,7 +56,8 @@ async function forward(
 ) {
   const started = performance.now();
   const { upstreams } = deps.gateway;
-  const endpoints = deps.runtime.endpoints(route.id);
+  const driver = deps.runtimes.find(route.runtime);
+  const endpoints = driver?.endpoints(route.id) ?? [];
   if (endpoints.length === 0) {
     const message =
       route.desiredState === "stopped"
@@ -73,7 +74,7 @@ async function forward(
   const body = req.method === "GET" || req.method === "HEAD" ? undefined : (req.body as Buffer);
   let tried: TEndpoint | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
-    const endpoint = upstreams.pick(deps.runtime.endpoints(route.id), tried?.replicaId);
+    const endpoint = upstreams.pick(driver?.endpoints(route.id) ?? [], tried?.replicaId);
     if (!endpoint) break;
     tried = endpoint;
     upstreams.begin(endpoint);
@@ -81,8 +82,11 @@ async function forward(
     try {
       response = await upstreams.pool(endpoint).request({
         method: req.method as Dispatcher.HttpMethod,
-        path: upstreamPath,
-        headers: { ...headers, authorization: `Bearer ${endpoint.token}` },
+        path: endpoint.pathPrefix === undefined ? upstreamPath : endpoint.pathPrefix + upstreamPath,
+        headers: {
+          ...headers,
+          ...(endpoint.headers ?? { authorization: `Bearer ${endpoint.token}` }),
+        },
         body,
         headersTimeout: deps.config.gateway.timeoutMs,
         bodyTimeout: deps.config.gateway.timeoutMs,

@@ -87,6 +87,8 @@ describe.each(testDatabaseKinds)("deployment router on %s", (kind) => {
       ["bad quantity", { resources: { memoryLimit: "lots" } }, /must be a memory quantity/],
       ["unknown runtime option", { runtimeOptions: { turbo: true } }, /Unrecognized key.*turbo/],
       ["bad batching", { runtimeOptions: { batching: "maybe" } }, /batching/],
+      ["runtime not enabled here", { runtime: "kubernetes" }, /kubernetes runtime is not enabled/],
+      ["unknown runtime", { runtime: "docker" }, /runtime/],
       [
         "autoscaling min above max",
         { autoscaling: { minReplicas: 3, maxReplicas: 2 } },

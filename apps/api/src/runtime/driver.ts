@@ -1,3 +1,5 @@
+import type { DeploymentRuntime } from "@kubeserve/db";
+
 // The one interface every runtime implements (local processes here; Kubernetes and Ray in their own files).
 
 export type TRuntimeOptions = {
@@ -68,12 +70,17 @@ export type TEndpoint = {
   origin: string;
   token: string;
   generation: number;
+  /** Prepended to the upstream path (Ray Serve's route prefix, the Kubernetes API server's service proxy). */
+  pathPrefix?: string | undefined;
+  /** Sent instead of `authorization: Bearer <token>` where the runtime authenticates another way. */
+  headers?: Record<string, string> | undefined;
 };
 
 export type TReplicaLogs = { replicaId: string; lines: string[] };
 
 export type TRuntimeDriver = {
-  readonly kind: "local" | "kubernetes" | "ray";
+  /** One of the database's `DeploymentRuntime` values: a deployment's `runtime` names its driver. */
+  readonly kind: DeploymentRuntime;
   /** Converges a deployment on `desired` (start, scale, rolling update); resolves when it is settled. */
   apply(desired: TDesiredDeployment): Promise<void>;
   scale(deploymentId: string, replicas: number): Promise<void>;

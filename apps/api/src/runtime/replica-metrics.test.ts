@@ -122,7 +122,8 @@ describe("metrics window and autoscaler on running replicas", () => {
         { what: "scale up to 2", timeoutMs: 20_000, intervalMs: 100 },
       );
       await waitFor(
-        () => (h.deps.runtime.endpoints(d.deploymentId).length === 2 ? true : undefined),
+        () =>
+          h.deps.runtimes.get("local").endpoints(d.deploymentId).length === 2 ? true : undefined,
         {
           what: "second replica ready",
           timeoutMs: 20_000,

@@ -89,6 +89,10 @@ export type TAutoscaling = z.infer<typeof ZAutoscaling>;
 
 const ZReplicas = z.number().int().min(0, "replicas must be 0 or more");
 
+/** Where a deployment runs; the API refuses a runtime it has not enabled (see the README). */
+export const ZDeploymentRuntime = z.enum(["local", "kubernetes"]);
+export type TDeploymentRuntime = z.infer<typeof ZDeploymentRuntime>;
+
 export const ZCreateDeploymentInput = z
   .object({
     versionId: ZId,
@@ -98,6 +102,8 @@ export const ZCreateDeploymentInput = z
     autoscaling: ZAutoscaling.optional(),
     runtimeOptions: ZRuntimeOptions.prefault({}),
     isPublic: z.boolean().default(false),
+    /** Defaults to RUNTIME_DEFAULT. */
+    runtime: ZDeploymentRuntime.optional(),
   })
   .strict();
 export type TCreateDeploymentInput = z.infer<typeof ZCreateDeploymentInput>;
@@ -156,7 +162,7 @@ export const ZDeployment = z.object({
   status: ZDeploymentStatus,
   statusMessage: z.string().nullable(),
   desiredState: z.enum(["running", "stopped"]),
-  runtime: z.enum(["local", "kubernetes"]),
+  runtime: ZDeploymentRuntime,
   replicas: z.number().int(),
   resources: ZResources,
   autoscaling: ZAutoscaling.nullable(),

@@ -3,6 +3,7 @@ import type { DeploymentStatus, Prisma } from "@kubeserve/db";
 import type { TDeps } from "../deps";
 import { artifactReadToken } from "../lib/artifact-read-token";
 import type { TDesiredDeployment, TModelSource, TRuntimeStatus } from "../runtime/driver";
+import type { TRuntimeKind } from "../runtime/registry";
 import type { TAutoscaling } from "../schemas/deployment";
 
 // Between the database (what the owner asked for, the status history) and the runtime driver (what
@@ -14,6 +15,7 @@ export const runtimeRowSelect = {
   ownerId: true,
   status: true,
   statusMessage: true,
+  runtime: true,
   desiredState: true,
   replicas: true,
   generation: true,
@@ -118,7 +120,7 @@ function describePhase(status: TRuntimeStatus): string {
 
 /** Runtime status changes → database status and events (running, degraded, failed with the reason). */
 export function watchRuntime(deps: TDeps): () => void {
-  return deps.runtime.watch((status) => {
+  return deps.runtimes.watch((status) => {
     const next = phaseStatus[status.phase];
     if (!next) return;
     void deps.deploymentQueue
@@ -148,8 +150,9 @@ export function launch(deps: TDeps, id: string, message: string): void {
     const row = await loadRow(deps, id);
     if (!row || row.desiredState !== "running") return;
     await recordStatus(deps, id, "deploying", message);
-    await deps.runtime.apply(toDesired(deps, row));
-    const status = deps.runtime.status(id);
+    const driver = deps.runtimes.get(row.runtime);
+    await driver.apply(toDesired(deps, row));
+    const status = driver.status(id);
     const next = phaseStatus[status.phase];
     if (next) await recordStatus(deps, id, next, describePhase(status));
   })().catch(async (error: unknown) => {
@@ -160,17 +163,27 @@ export function launch(deps: TDeps, id: string, message: string): void {
   });
 }
 
-/** Every deployment that should run, as the runtime needs it (failed ones stay failed until started). */
-export async function loadDesired(deps: TDeps): Promise<TDesiredDeployment[]> {
+/** Every deployment that should run on `kind`, as its driver needs it (failed ones stay failed until started). */
+export async function loadDesired(
+  deps: TDeps,
+  kind: TRuntimeKind = "local",
+): Promise<TDesiredDeployment[]> {
   const rows = await deps.db.deployment.findMany({
-    where: { desiredState: "running", status: { not: "failed" }, runtime: "local" },
+    where: { desiredState: "running", status: { not: "failed" }, runtime: kind },
     select: runtimeRowSelect,
   });
   return rows.map((row) => toDesired(deps, row));
 }
 
+/** Each enabled driver converges on its own deployments; one driver failing does not stop the others. */
 export async function reconcileRuntime(deps: TDeps): Promise<void> {
-  await deps.runtime.reconcile(await loadDesired(deps));
+  const results = await Promise.allSettled(
+    deps.runtimes
+      .all()
+      .map(async (driver) => driver.reconcile(await loadDesired(deps, driver.kind))),
+  );
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failure) throw failure.reason;
 }
 
 /** Replicas for the autoscaler: enough that each has about `targetInFlight` requests open. */
@@ -197,7 +210,13 @@ export function startAutoscaler(deps: TDeps, sampleMs = 250): () => void {
   sampler.unref();
   const tick = async () => {
     const rows = await deps.db.deployment.findMany({
-      where: { desiredState: "running", autoscaling: { not: { equals: null } }, status: "running" },
+      // Kubernetes scales with its HorizontalPodAutoscaler and Ray with its own autoscaling_config.
+      where: {
+        desiredState: "running",
+        autoscaling: { not: { equals: null } },
+        status: "running",
+        runtime: "local",
+      },
       select: { id: true, replicas: true, autoscaling: true },
     });
     for (const row of rows) {
@@ -216,7 +235,8 @@ export function startAutoscaler(deps: TDeps, sampleMs = 250): () => void {
         select: { id: true },
       });
       deps.log.info({ deployment: row.id, from: row.replicas, to: next }, "autoscaling");
-      void deps.runtime
+      void deps.runtimes
+        .get("local")
         .scale(row.id, next)
         .catch((error: unknown) =>
           deps.log.warn({ err: error, deployment: row.id }, "autoscaling failed"),
@@ -262,6 +282,6 @@ export async function startRuntime(
     stopAutoscaler();
     deps.replicaMetrics.stop();
     unwatch();
-    await deps.runtime.close();
+    await deps.runtimes.close();
   };
 }

@@ -126,12 +126,8 @@ export async function createDeployment(
 ): Promise<TDeployment> {
   const version = await findDeployableVersion(deps, actor, input.versionId);
   checkReplicas(deps, input.replicas, input.autoscaling);
-  if (deps.config.runtime.defaultRuntime !== "local") {
-    throw new DomainError(
-      "BAD_REQUEST",
-      `RUNTIME_DEFAULT=${deps.config.runtime.defaultRuntime} has no driver in this build yet: use local`,
-    );
-  }
+  const requested = input.runtime ?? deps.config.runtime.defaultRuntime;
+  const { kind: runtime } = deps.runtimes.get(requested);
   const ownerId = version.model.ownerId;
   const existing = await deps.db.deployment.findUnique({
     where: { ownerId_name: { ownerId, name: input.name } },
@@ -145,7 +141,7 @@ export async function createDeployment(
       modelId: version.model.id,
       versionId: version.id,
       name: input.name,
-      runtime: "local",
+      runtime,
       replicas: input.replicas,
       resources: input.resources as Prisma.InputJsonObject,
       autoscaling: (input.autoscaling ?? undefined) as Prisma.InputJsonObject | undefined,
@@ -203,7 +199,7 @@ export async function getDeployment(
   return {
     ...toDeployment(deps, row),
     events: events.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })),
-    currentReplicas: deps.runtime.status(id).replicas.map((r) => ({
+    currentReplicas: (deps.runtimes.find(row.runtime)?.status(id).replicas ?? []).map((r) => ({
       id: r.id,
       generation: r.generation,
       state: r.state,
@@ -282,7 +278,7 @@ export async function stopDeployment(deps: TDeps, actor: TActor, id: string): Pr
     select: { id: true },
   });
   await recordStatus(deps, id, "stopping", "stop requested: draining replicas");
-  await deps.runtime.stop(id);
+  await deps.runtimes.get(before.runtime).stop(id);
   await recordStatus(deps, id, "stopped", "stopped by its owner");
   return toDeployment(deps, await findDeployment(deps, actor, id));
 }
@@ -310,7 +306,7 @@ export async function deleteDeployment(deps: TDeps, actor: TActor, id: string): 
     data: { desiredState: "stopped" },
     select: { id: true },
   });
-  await deps.runtime.delete(row.id);
+  await deps.runtimes.get(row.runtime).delete(row.id);
   deps.replicaMetrics.forget(row.id);
   await deps.db.deployment.delete({ where: { id: row.id }, select: { id: true } });
   deps.gateway.directory.invalidate(row.id);
@@ -318,7 +314,7 @@ export async function deleteDeployment(deps: TDeps, actor: TActor, id: string): 
 
 export async function deploymentLogs(deps: TDeps, actor: TActor, id: string, lines: number) {
   const row = await findDeployment(deps, actor, id);
-  return deps.runtime.logs(row.id, lines);
+  return deps.runtimes.get(row.runtime).logs(row.id, lines);
 }
 
 export async function deploymentMetrics(
