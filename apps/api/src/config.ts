@@ -11,6 +11,7 @@ import {
   ZRuntimeEnv,
 } from "./config/runtime";
 import { type TKubernetesConfig, toKubernetesConfig, ZKubernetesEnv } from "./config/kubernetes";
+import { RayConfigError, resolveRayConfig, type TRayConfig, ZRayEnv } from "./config/ray";
 import { type TApiStorageConfig, toStorageConfig, ZStorageEnv } from "./config/storage";
 import { type TUploadConfig, toUploadConfig, ZUploadEnv } from "./config/uploads";
 
@@ -126,7 +127,8 @@ const ZBaseEnv = z.object({
 const ZEnv = ZBaseEnv.extend(ZStorageEnv.shape)
   .extend(ZRuntimeEnv.shape)
   .extend(ZUploadEnv.shape)
-  .extend(ZKubernetesEnv.shape);
+  .extend(ZKubernetesEnv.shape)
+  .extend(ZRayEnv.shape);
 
 export type TApiConfig = {
   nodeEnv: "development" | "test" | "production";
@@ -164,6 +166,7 @@ export type TApiConfig = {
   gateway: TGatewayConfig;
   uploads: TUploadConfig;
   kubernetes: TKubernetesConfig;
+  ray: TRayConfig;
 };
 
 export class ConfigError extends Error {
@@ -241,5 +244,19 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): TApiConfig 
     ...toRuntimeConfig(e, homeDir),
     uploads: toUploadConfig(e),
     kubernetes: toKubernetesConfig(e),
+    ray: readRayConfig(e),
   };
+}
+
+/** The API is a Ray client pod; a conflict between Ray variables stops it with both names. */
+function readRayConfig(e: z.infer<typeof ZEnv>): TRayConfig {
+  try {
+    const ray = resolveRayConfig(e, "client");
+    return { ...ray, artifactOrigin: ray.artifactOrigin ?? e.API_PUBLIC_URL?.replace(/\/+$/, "") };
+  } catch (error) {
+    if (error instanceof RayConfigError) {
+      throw new ConfigError(`Invalid configuration:\n  ${error.message}`);
+    }
+    throw error;
+  }
 }

@@ -13,6 +13,7 @@ import { createRateLimiter, type TRateLimiter } from "./gateway/rate-limit";
 import { createUpstreams, type TUpstreams } from "./gateway/upstreams";
 import { createLocalDriver } from "./runtime/local.driver";
 import { createRuntimeRegistry, type TRuntimeRegistry } from "./runtime/registry";
+import { createRayRuntime } from "./runtime/ray-wiring";
 import { createReplicaMetrics, type TReplicaMetrics } from "./runtime/replica-metrics";
 
 /** The prediction gateway's in-process state: pools, caches, limits and its own metrics. */
@@ -61,7 +62,8 @@ export function createDeps(options: {
   const { config, log } = options;
   const upstreams = createUpstreams();
   const local = createLocalDriver({ config: config.runtime, log, drain: upstreams.drain });
-  const runtimes = createRuntimeRegistry([local]);
+  const ray = config.ray.isEnabled ? createRayRuntime({ db: options.db, config, log }) : undefined;
+  const runtimes = createRuntimeRegistry(ray ? [local, ray] : [local]);
   return {
     ...options,
     listen: options.listen,

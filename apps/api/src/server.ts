@@ -27,6 +27,12 @@ async function openConfiguredDatabase(config: TApiConfig, log: ReturnType<typeof
   );
 }
 
+/** Ray is optional on /readyz: the API keeps serving the other runtimes when Ray never comes. */
+function rayReadiness(deps: ReturnType<typeof createDeps>) {
+  const ray = deps.runtimes.find("ray") as { checkReady?: () => Promise<void> } | undefined;
+  return ray?.checkReady ? [{ name: "ray", check: ray.checkReady, isRequired: false }] : [];
+}
+
 async function main(): Promise<void> {
   let config: TApiConfig;
   try {
@@ -71,6 +77,7 @@ async function main(): Promise<void> {
     readiness: [
       { name: "database", check: database.ping },
       { name: "storage", check: () => deps.storage.ping() },
+      ...rayReadiness(deps),
     ],
   });
   // Deployments are reconciled before the port opens: no prediction is routed to a replica nobody owns.

@@ -17,3 +17,30 @@ export function isArtifactReadToken(
   const given = Buffer.from(presented);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
+
+/**
+ * A short-lived URL signature for runtimes that can only be handed a URL (Ray's runtime_env/args):
+ * HMAC over the deployment id and expiry, so it names one deployment and stops working at `expiresAt`.
+ */
+export function signArtifactUrl(secret: string, deploymentId: string, expiresAtMs: number): string {
+  const expires = Math.floor(expiresAtMs / 1000);
+  const signature = createHmac("sha256", secret)
+    .update(`artifact-url:${deploymentId}:${expires}`)
+    .digest("base64url");
+  return `expires=${expires}&signature=${signature}`;
+}
+
+export function isArtifactUrlSignature(
+  secret: string,
+  deploymentId: string,
+  expires: string,
+  signature: string,
+  nowMs = Date.now(),
+): boolean {
+  if (!/^\d{1,12}$/.test(expires) || Number(expires) * 1000 < nowMs) return false;
+  const expected = Buffer.from(
+    createHmac("sha256", secret).update(`artifact-url:${deploymentId}:${expires}`).digest("base64url"),
+  );
+  const given = Buffer.from(signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}

@@ -35,6 +35,8 @@ export type TDesiredDeployment = {
   replicas: number;
   resources: TResources;
   runtimeOptions: TRuntimeOptions;
+  /** Set when the owner asked for autoscaling (runtimes with their own autoscaler use it; local ignores it). */
+  autoscaling?: { minReplicas: number; maxReplicas: number; targetInFlight: number } | undefined;
 };
 
 export type TReplicaState = "starting" | "ready" | "draining" | "crashed" | "failed";

@@ -90,7 +90,7 @@ export type TAutoscaling = z.infer<typeof ZAutoscaling>;
 const ZReplicas = z.number().int().min(0, "replicas must be 0 or more");
 
 /** Where a deployment runs; the API refuses a runtime it has not enabled (see the README). */
-export const ZDeploymentRuntime = z.enum(["local", "kubernetes"]);
+export const ZDeploymentRuntime = z.enum(["local", "kubernetes", "ray"]);
 export type TDeploymentRuntime = z.infer<typeof ZDeploymentRuntime>;
 
 export const ZCreateDeploymentInput = z

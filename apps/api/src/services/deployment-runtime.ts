@@ -65,6 +65,7 @@ export function toDesired(deps: TDeps, row: TRuntimeRow): TDesiredDeployment {
     replicas: row.replicas,
     resources: row.resources as TDesiredDeployment["resources"],
     runtimeOptions: row.runtimeOptions as TDesiredDeployment["runtimeOptions"],
+    ...(row.autoscaling ? { autoscaling: row.autoscaling as TAutoscaling } : {}),
   };
 }
 

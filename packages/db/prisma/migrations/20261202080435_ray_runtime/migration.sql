@@ -1,0 +1,2 @@
+-- AlterEnum
+ALTER TYPE "DeploymentRuntime" ADD VALUE 'ray';
