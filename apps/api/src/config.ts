@@ -10,7 +10,12 @@ import {
   toRuntimeConfig,
   ZRuntimeEnv,
 } from "./config/runtime";
-import { type TKubernetesConfig, toKubernetesConfig, ZKubernetesEnv } from "./config/kubernetes";
+import {
+  kubernetesConfigProblem,
+  type TKubernetesConfig,
+  toKubernetesConfig,
+  ZKubernetesEnv,
+} from "./config/kubernetes";
 import { RayConfigError, resolveRayConfig, type TRayConfig, ZRayEnv } from "./config/ray";
 import { type TApiStorageConfig, toStorageConfig, ZStorageEnv } from "./config/storage";
 import { type TUploadConfig, toUploadConfig, ZUploadEnv } from "./config/uploads";
@@ -203,6 +208,8 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): TApiConfig 
         "so every API replica signs and verifies the same tokens",
     );
   }
+  const kubernetesProblem = kubernetesConfigProblem(e);
+  if (kubernetesProblem) throw new ConfigError(`Invalid configuration:\n  ${kubernetesProblem}`);
   const homeDir = path.resolve(e.KUBESERVE_HOME ?? findDefaultHomeDir());
   const storage = toStorageConfig(e, homeDir);
   if ("missing" in storage) {

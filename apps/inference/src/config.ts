@@ -20,6 +20,11 @@ const SETTINGS = {
     flag: "auth-token",
     help: "require Authorization: Bearer <token> (prefer the env var: argv is public)",
   },
+  publicHealth: {
+    env: "KUBESERVE_PUBLIC_HEALTH",
+    flag: "public-health",
+    help: "true: /v2/health/{live,ready} answer without the token (kubelet probes)",
+  },
   maxBodyBytes: { env: "KUBESERVE_MAX_BODY_BYTES", flag: "max-body-bytes", help: "413 above" },
   batching: { env: "KUBESERVE_BATCHING", flag: "batching", help: "auto | on | off" },
   maxBatchSize: { env: "KUBESERVE_MAX_BATCH_SIZE", flag: "max-batch-size", help: "rows per run" },
@@ -94,6 +99,10 @@ export const ZConfig = z.object({
     .string()
     .regex(/^[\x21-\x7e]{16,}$/, "at least 16 printable ASCII characters, no spaces")
     .optional(),
+  publicHealth: z
+    .enum(["true", "false"], { error: "true or false" })
+    .default("false")
+    .transform((value) => value === "true"),
   maxBodyBytes: zInt(1024, 2 ** 31).default(32 * 1024 * 1024),
   batching: z.enum(["auto", "on", "off"]).default("auto"),
   maxBatchSize: zInt(1, 65536).default(32),

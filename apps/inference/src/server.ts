@@ -130,6 +130,7 @@ export async function startInferenceServer(options: TStartOptions): Promise<TInf
     stats: new InferenceStats(),
     maxBodyBytes: config.maxBodyBytes,
     authToken: config.authToken,
+    isHealthPublic: config.publicHealth,
     loaded: undefined,
     isDraining: false,
     renderMetrics: renderMetrics ?? (() => metrics.registry.metrics()),

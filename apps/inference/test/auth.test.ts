@@ -148,6 +148,48 @@ describe("--auth-token", () => {
     }
   });
 
+  it("accepts the token alone in X-KubeServe-Token when there is no Authorization header", async () => {
+    const infer = ENDPOINTS.find((e) => e.path === "/v2/models/iris/infer")!;
+    const withHeader = (value: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          `${server.url}${infer.path}`,
+          { method: "POST", headers: { "content-type": "application/json", "x-kubeserve-token": value } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on("error", reject);
+        req.end(infer.body);
+      });
+    expect(await withHeader(TOKEN)).toBe(200);
+    for (const wrong of [`Bearer ${TOKEN}`, `${TOKEN.slice(0, -1)}x`, TOKEN.slice(0, 8), ""]) {
+      expect([wrong, await withHeader(wrong)]).toEqual([wrong, 401]);
+    }
+  });
+
+  it("with --public-health answers only the two health paths without the token", async () => {
+    const probed = await startFixture("iris-logreg", {
+      name: "iris",
+      authToken: TOKEN,
+      publicHealth: "true",
+    });
+    try {
+      for (const endpoint of ENDPOINTS) {
+        const reply = await send(probed.url, endpoint);
+        const isOpen = ["/v2/health/live", "/v2/health/ready"].includes(endpoint.path);
+        expect([endpoint.method, endpoint.path, reply.status]).toEqual([
+          endpoint.method,
+          endpoint.path,
+          isOpen ? endpoint.status : 401,
+        ]);
+      }
+    } finally {
+      await probed.close();
+    }
+  });
+
   it("stays open when no token is configured", async () => {
     const open = await startFixture("iris-logreg", { name: "iris" });
     try {

@@ -115,6 +115,25 @@ describe("artifact token Secret", () => {
     );
   });
 
+  it("holds the replica token under its own key when the spec names one, and refuses a missing one", () => {
+    const input = deploymentInput({
+      artifact: { ...deploymentInput().artifact, replicaTokenSecretKey: "replica-token" },
+    });
+    const secret = buildArtifactTokenSecret(
+      input,
+      "kst_0123456789abcdef0123",
+      "ksp_replica_0123456789abcdef",
+    );
+    validateManifest(secret);
+    expect(Object.keys(secret.data ?? {})).toEqual(["token", "replica-token"]);
+    expect(Buffer.from(secret.data?.["replica-token"] ?? "", "base64").toString()).toBe(
+      "ksp_replica_0123456789abcdef",
+    );
+    expect(() => buildArtifactTokenSecret(input, "kst_0123456789abcdef0123")).toThrow(
+      /replica token must be 16–4096 printable/,
+    );
+  });
+
   it("refuses an empty or non-printable token", () => {
     expect(() => buildArtifactTokenSecret(deploymentInput(), "")).toThrow(/16–4096 printable/);
     expect(() => buildArtifactTokenSecret(deploymentInput(), "short")).toThrow(/16–4096 printable/);

@@ -119,18 +119,33 @@ export function buildModelServiceMonitor(
   };
 }
 
-/** The per-deployment artifact read token, mounted only into the fetch init containers. */
-export function buildArtifactTokenSecret(input: TModelDeploymentSpecInput, token: string): ISecret {
+/**
+ * The per-deployment artifact read token (env of the fetch init containers only) and, when the spec
+ * names its key, the replica token the model server requires (env of the server container only).
+ */
+export function buildArtifactTokenSecret(
+  input: TModelDeploymentSpecInput,
+  token: string,
+  replicaToken?: string,
+): ISecret {
   const spec = parseModelDeploymentSpec(input);
   if (!/^[\x21-\x7e]{16,4096}$/.test(token)) {
     throw new Error("artifact read token must be 16–4096 printable ASCII characters");
   }
+  const replicaKey = spec.artifact.replicaTokenSecretKey;
+  if (replicaKey !== undefined && !/^[\x21-\x7e]{16,4096}$/.test(replicaToken ?? "")) {
+    throw new Error("replica token must be 16–4096 printable ASCII characters");
+  }
+  const base64 = (value: string) => Buffer.from(value, "utf8").toString("base64");
   return {
     apiVersion: "v1",
     kind: "Secret",
     metadata: metadataFor(spec, spec.artifact.tokenSecretName),
     type: "Opaque",
     immutable: false,
-    data: { [spec.artifact.tokenSecretKey]: Buffer.from(token, "utf8").toString("base64") },
+    data: {
+      [spec.artifact.tokenSecretKey]: base64(token),
+      ...(replicaKey !== undefined ? { [replicaKey]: base64(replicaToken ?? "") } : {}),
+    },
   };
 }

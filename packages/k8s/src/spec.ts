@@ -178,6 +178,11 @@ export const ZModelDeploymentSpec = z
         .string()
         .regex(/^[-._a-zA-Z0-9]+$/, "bad Secret key")
         .default("token"),
+      // Key of the same Secret holding the replica token the model server requires (unset: no token).
+      replicaTokenSecretKey: z
+        .string()
+        .regex(/^[-._a-zA-Z0-9]+$/, "bad Secret key")
+        .optional(),
       volumeSizeLimit: ZQuantity.default("4Gi"),
     }),
     requirements: z

@@ -54,6 +54,29 @@ describe("model Deployment", () => {
     expect(server?.env?.some((e) => e.name === "KUBESERVE_MODEL_TOKEN")).toBe(false);
   });
 
+  it("gives the server the replica token from the Secret (never a literal) and opens only health to probes", () => {
+    const input = deploymentInput({
+      artifact: { ...deploymentInput().artifact, replicaTokenSecretKey: "replica-token" },
+    });
+    const built = buildModelDeployment(input);
+    validateManifest(built);
+    const podSpec = built.spec?.template.spec;
+    const main = podSpec?.containers[0];
+    expect(main?.env?.find((e) => e.name === "KUBESERVE_AUTH_TOKEN")).toEqual({
+      name: "KUBESERVE_AUTH_TOKEN",
+      valueFrom: {
+        secretKeyRef: { name: `${deploymentResourceName(ids.deployment)}-token`, key: "replica-token" },
+      },
+    });
+    expect(envOf(main).KUBESERVE_PUBLIC_HEALTH).toBe("true");
+    expect(main?.readinessProbe?.httpGet?.path).toBe("/v2/health/ready");
+    // Init containers get the read token only, the server the replica token only.
+    for (const init of podSpec?.initContainers ?? []) {
+      expect(init.env?.some((e) => e.name === "KUBESERVE_AUTH_TOKEN")).toBe(false);
+    }
+    expect(server?.env?.some((e) => e.name === "KUBESERVE_AUTH_TOKEN")).toBe(false);
+  });
+
   it("serves the model read-only with the contract's KUBESERVE_* environment", () => {
     expect(server?.image).toBe("kubeserve/inference:latest");
     expect(server?.command).toBeUndefined();

@@ -22,6 +22,7 @@ export const RUNTIME_UID = 10001;
 export const MODELS_DIR = "/models";
 export const VENV_DIR = "/opt/kubeserve/venv";
 export const MODEL_TOKEN_ENV = "KUBESERVE_MODEL_TOKEN";
+export const REPLICA_TOKEN_ENV = "KUBESERVE_AUTH_TOKEN";
 export const LIVENESS_PATH = "/v2/health/live";
 export const READINESS_PATH = "/v2/health/ready";
 
@@ -125,9 +126,20 @@ function serverEnv(spec: TModelDeploymentSpec): IEnvVar[] {
         ? Math.max(1, Math.floor(toMilli(spec.resources.limits.cpu) / 1000))
         : undefined,
   };
-  return Object.entries(values)
+  const env: IEnvVar[] = Object.entries(values)
     .filter((entry): entry is [string, string | number] => entry[1] !== undefined)
     .map(([name, value]) => ({ name, value: String(value) }));
+  const key = spec.artifact.replicaTokenSecretKey;
+  if (key === undefined) return env;
+  // The gateway's token, from the Secret; kubelet probes carry no token, so the health paths stay open.
+  return [
+    ...env,
+    {
+      name: REPLICA_TOKEN_ENV,
+      valueFrom: { secretKeyRef: { name: spec.artifact.tokenSecretName, key } },
+    },
+    { name: "KUBESERVE_PUBLIC_HEALTH", value: "true" },
+  ];
 }
 
 function httpProbe(path: string, periodSeconds: number, failureThreshold: number): IProbe {

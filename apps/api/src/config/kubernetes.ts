@@ -24,6 +24,13 @@ const image = z
   );
 
 export const ZKubernetesEnv = z.object({
+  KUBERNETES_ENABLED: z
+    .enum(["true", "false", "1", "0"], { error: "must be true or false" })
+    .transform((value) => value === "true" || value === "1")
+    .default(false),
+  KUBERNETES_ARTIFACT_ORIGIN: z
+    .url({ protocol: /^https?$/, error: "must be an absolute http(s) URL such as http://kubeserve-api.kubeserve.svc:4000" })
+    .optional(),
   KUBERNETES_CONFIG_MODE: z
     .enum(["auto", "in-cluster", "kubeconfig"], { error: "must be auto, in-cluster or kubeconfig" })
     .default("auto"),
@@ -53,6 +60,10 @@ export const ZKubernetesEnv = z.object({
 export type TKubernetesEnv = z.infer<typeof ZKubernetesEnv>;
 
 export type TKubernetesConfig = {
+  /** Whether this API deploys to Kubernetes at all (KUBERNETES_ENABLED). */
+  isEnabled: boolean;
+  /** The API as model pods reach it (the artifact route), without a trailing slash. */
+  artifactOrigin: string;
   configMode: "auto" | "in-cluster" | "kubeconfig";
   kubeconfigPath: string | undefined;
   context: string | undefined;
@@ -70,7 +81,11 @@ export type TKubernetesConfig = {
 };
 
 export function toKubernetesConfig(e: TKubernetesEnv): TKubernetesConfig {
+  const domain = e.KUBERNETES_CLUSTER_DOMAIN;
+  const inCluster = `http://${e.KUBERNETES_API_SERVICE}.${e.KUBERNETES_PLATFORM_NAMESPACE}.svc.${domain}:4000`;
   return {
+    isEnabled: e.KUBERNETES_ENABLED,
+    artifactOrigin: (e.KUBERNETES_ARTIFACT_ORIGIN ?? inCluster).replace(/\/+$/, ""),
     configMode: e.KUBERNETES_CONFIG_MODE,
     kubeconfigPath: e.KUBERNETES_KUBECONFIG,
     context: e.KUBERNETES_CONTEXT,
@@ -85,4 +100,12 @@ export function toKubernetesConfig(e: TKubernetesEnv): TKubernetesConfig {
     watchBackoffMs: e.KUBERNETES_WATCH_BACKOFF_MS,
     isForceApply: e.KUBERNETES_FORCE_APPLY,
   };
+}
+
+/** A start-up refusal: the default runtime must be one this API has enabled. */
+export function kubernetesConfigProblem(e: TKubernetesEnv & { RUNTIME_DEFAULT: string }): string | undefined {
+  if (e.RUNTIME_DEFAULT === "kubernetes" && !e.KUBERNETES_ENABLED) {
+    return "RUNTIME_DEFAULT: is kubernetes but the kubernetes runtime is off; set KUBERNETES_ENABLED=true (with its credentials) or RUNTIME_DEFAULT=local";
+  }
+  return undefined;
 }

@@ -48,6 +48,7 @@ export function createUpstreams(options: { connectionsPerReplica?: number } = {}
           keepAliveTimeout: 30_000,
           // Shorter than the model server's keep-alive, so we never send on a socket it is closing.
           keepAliveMaxTimeout: 4_000,
+          ...(endpoint.connect ? { connect: endpoint.connect } : {}),
         });
         pools.set(k, pool);
       }

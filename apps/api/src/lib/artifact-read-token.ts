@@ -44,3 +44,8 @@ export function isArtifactUrlSignature(
   const given = Buffer.from(signature);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
+
+/** The token a deployment's model pods require from the gateway; derived the same way, so restarts agree. */
+export function replicaAuthToken(secret: string, deploymentId: string): string {
+  return `ksp_${createHmac("sha256", secret).update(`replica-auth:${deploymentId}`).digest("base64url")}`;
+}

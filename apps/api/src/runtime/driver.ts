@@ -76,6 +76,15 @@ export type TEndpoint = {
   pathPrefix?: string | undefined;
   /** Sent instead of `authorization: Bearer <token>` where the runtime authenticates another way. */
   headers?: Record<string, string> | undefined;
+  /** TLS for an https origin (the API server's CA, a client certificate); the pool for the origin uses it. */
+  connect?: TEndpointTls | undefined;
+};
+
+export type TEndpointTls = {
+  ca?: string | Buffer | undefined;
+  cert?: string | Buffer | undefined;
+  key?: string | Buffer | undefined;
+  rejectUnauthorized?: boolean | undefined;
 };
 
 export type TReplicaLogs = { replicaId: string; lines: string[] };

@@ -29,8 +29,14 @@ import {
   type TK8sPod,
   type TObservedDeployment,
 } from "./kubernetes-status";
-import { checkQuota, deleteByLabel, specFor, type TKubernetesTarget } from "./kubernetes-objects";
+import {
+  checkQuota,
+  deleteByLabel,
+  specFor,
+  type TKubernetesTarget,
+} from "./kubernetes-objects";
 import { startInformer, type TInformer } from "./kubernetes-watch";
+import { createProxyCredentials, REPLICA_TOKEN_HEADER } from "./kubernetes-proxy";
 
 export type { TKubernetesTarget } from "./kubernetes-objects";
 
@@ -51,6 +57,7 @@ type TEntry = {
   namespace: string;
   desired: TDesiredDeployment;
   lastKey: string;
+  replicaToken: string;
 };
 
 type TNamespaceCache = {
@@ -66,7 +73,8 @@ export function createKubernetesDriver(options: TKubernetesDriverOptions): TRunt
   const context = { api, policy, config };
   const entries = new Map<string, TEntry>();
   const namespaces = new Map<string, TNamespaceCache>();
-  const tenants = new Set<string>();
+  /** The tenant objects last applied per user (its quota may change between applies). */
+  const tenants = new Map<string, string>();
   const listeners = new Set<(status: TRuntimeStatus) => void>();
   const settleWaiters = new Map<string, Set<() => void>>();
 
@@ -163,11 +171,16 @@ export function createKubernetesDriver(options: TKubernetesDriverOptions): TRunt
     );
   }
 
-  async function ensureTenant(userId: string): Promise<void> {
-    if (tenants.has(userId)) return;
+  async function ensureTenant(target: TKubernetesTarget): Promise<void> {
+    const { userId } = target;
+    const quota = Object.fromEntries(
+      Object.entries(target.quota ?? {}).filter(([, value]) => value !== undefined),
+    );
+    const key = JSON.stringify(quota);
+    if (tenants.get(userId) === key) return;
     const platform = { namespace: config.platformNamespace, apiServiceName: config.apiServiceName };
-    for (const object of buildTenantManifests({ userId, platform })) await applyOne(object);
-    tenants.add(userId);
+    for (const object of buildTenantManifests({ userId, platform, quota })) await applyOne(object);
+    tenants.set(userId, key);
   }
 
   function track(desired: TDesiredDeployment, namespace: string): TEntry {
@@ -184,7 +197,13 @@ export function createKubernetesDriver(options: TKubernetesDriverOptions): TRunt
       failure: undefined,
       isApplying: true,
     };
-    const entry: TEntry = { observed, namespace, desired, lastKey: existing?.lastKey ?? "" };
+    const entry: TEntry = {
+      observed,
+      namespace,
+      desired,
+      lastKey: existing?.lastKey ?? "",
+      replicaToken: existing?.replicaToken ?? "",
+    };
     entries.set(desired.id, entry);
     return entry;
   }
@@ -211,11 +230,12 @@ export function createKubernetesDriver(options: TKubernetesDriverOptions): TRunt
     const namespace = namespaceForUser(target.userId);
     const entry = track(desired, namespace);
     entry.observed.versionId = target.versionId;
+    entry.replicaToken = target.replicaToken;
     try {
       const input = specFor(config, desired, target);
       const manifests = buildModelDeploymentManifests(input);
-      const secret = buildArtifactTokenSecret(input, target.artifactToken);
-      await ensureTenant(target.userId);
+      const secret = buildArtifactTokenSecret(input, target.artifactToken, target.replicaToken);
+      await ensureTenant(target);
       watchNamespace(namespace);
       await checkQuota(context, input, namespace, entry.observed.name);
       for (const object of [secret, ...manifests.apply]) await applyOne(object);
@@ -245,8 +265,14 @@ export function createKubernetesDriver(options: TKubernetesDriverOptions): TRunt
     return entry;
   }
 
-  const proxyToken = api.kubeConfig.getCurrentUser()?.token ?? "";
-  const server = api.server.replace(/\/+$/, "");
+  const proxy = createProxyCredentials(api, log);
+  if (config.endpoints === "service-proxy") {
+    proxy.refresh().catch((error: unknown) =>
+      log.warn({ err: error }, "reading the API server credential failed"),
+    );
+  }
+  const serverUrl = new URL(api.server);
+  const serverPath = serverUrl.pathname.replace(/\/+$/, "");
 
   return {
     kind: "kubernetes",
@@ -317,13 +343,25 @@ export function createKubernetesDriver(options: TKubernetesDriverOptions): TRunt
       const status = statusOf(entry);
       if (!status.replicas.some((r) => r.state === "ready")) return [];
       const { name } = entry.observed;
-      const origin =
-        config.endpoints === "service-proxy"
-          ? `${server}/api/v1/namespaces/${entry.namespace}/services/${name}:http/proxy`
-          : `http://${name}.${entry.namespace}.svc.${config.clusterDomain}:${MODEL_SERVER_PORT}`;
-      const token = config.endpoints === "service-proxy" ? proxyToken : "";
+      const common = {
+        replicaId: name,
+        deploymentId,
+        token: entry.replicaToken,
+        generation: entry.desired.generation,
+      };
+      if (config.endpoints === "cluster-dns") {
+        const origin = `http://${name}.${entry.namespace}.svc.${config.clusterDomain}:${MODEL_SERVER_PORT}`;
+        return [{ ...common, origin }];
+      }
+      const { headers, connect } = proxy.current();
       return [
-        { replicaId: name, deploymentId, origin, token, generation: entry.desired.generation },
+        {
+          ...common,
+          origin: serverUrl.origin,
+          pathPrefix: `${serverPath}/api/v1/namespaces/${entry.namespace}/services/${name}:http/proxy`,
+          headers: { ...headers, [REPLICA_TOKEN_HEADER]: entry.replicaToken },
+          connect,
+        },
       ];
     },
     async reconcile(desired) {
@@ -338,6 +376,7 @@ export function createKubernetesDriver(options: TKubernetesDriverOptions): TRunt
       }
     },
     async close() {
+      proxy.stop();
       for (const cache of namespaces.values())
         for (const informer of cache.informers) informer.stop();
       namespaces.clear();

@@ -22,6 +22,7 @@ export const sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f0
 export const sha2 = "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752";
 export const artifactToken = "kst_read_0123456789abcdef0123456789";
 export const apiToken = "fake-apiserver-token";
+export const replicaToken = "ksp_replica_0123456789abcdef0123";
 
 export function desired(overrides: Partial<TDesiredDeployment> = {}): TDesiredDeployment {
   return {
@@ -51,6 +52,7 @@ export function target(overrides: Partial<TKubernetesTarget> = {}): TKubernetesT
     framework: "onnx",
     artifactUrl: `http://kubeserve-api.kubeserve.svc:4000/api/v1/runtime/artifacts/${ids.deployment}`,
     artifactToken,
+    replicaToken,
     ...overrides,
   };
 }

@@ -35,8 +35,14 @@ export type TKubernetesTarget = {
   artifactUrl: string;
   /** The per-deployment read token; only ever written into the deployment's own Secret. */
   artifactToken: string;
+  /** The token the model server requires from the gateway; also only in that Secret. */
+  replicaToken: string;
+  /** The owner's namespace quota when an admin set one (else the builders' defaults). */
+  quota?: { cpu?: string | undefined; memory?: string | undefined; pods?: number | undefined } | undefined;
   autoscaling?: { minReplicas: number; maxReplicas: number } | undefined;
 };
+
+export const REPLICA_TOKEN_SECRET_KEY = "replica-token";
 
 const deploymentKinds = [
   ["apps/v1", "Deployment"],
@@ -81,6 +87,7 @@ export function specFor(
       url: target.artifactUrl,
       sha256: desired.model.sha256,
       tokenSecretName: artifactTokenSecretName(desired.id),
+      replicaTokenSecretKey: REPLICA_TOKEN_SECRET_KEY,
     },
     replicas: desired.replicas,
     resources: resourcesFor(desired.resources),

@@ -17,6 +17,7 @@ import {
   markRolledOut,
   podObject,
   readyPodStatus,
+  replicaToken,
   startHarness,
   target,
   type THarness,
@@ -109,8 +110,13 @@ describe("kubernetes driver: apply", () => {
     // The read token is only in the deployment's own Secret: no other request carries it.
     const secret = bodies.find((b) => b.kind === "Secret");
     expect(Buffer.from(secret?.data?.token ?? "", "base64").toString()).toBe(artifactToken);
+    expect(Buffer.from(secret?.data?.["replica-token"] ?? "", "base64").toString()).toBe(
+      replicaToken,
+    );
     const carriers = h.fake.requests.filter(
-      (r) => r.body.includes(artifactToken) || r.body.includes(secret?.data?.token ?? "?"),
+      (r) =>
+        [artifactToken, replicaToken, secret?.data?.token ?? "?"].some((t) => r.body.includes(t)) ||
+        r.body.includes(secret?.data?.["replica-token"] ?? "?"),
     );
     expect(carriers.map((r) => r.path)).toEqual([
       `/api/v1/namespaces/${ns}/secrets/${artifactTokenSecretName(ids.deployment)}`,
@@ -137,7 +143,7 @@ describe("kubernetes driver: apply", () => {
         replicaId: name,
         deploymentId: ids.deployment,
         origin: `http://${name}.${ns}.svc.cluster.local:8080`,
-        token: "",
+        token: replicaToken,
         generation: 1,
       },
     ]);
@@ -388,8 +394,12 @@ describe("kubernetes driver: scale, stop, logs, delete, endpoints", () => {
       {
         replicaId: name,
         deploymentId: ids.deployment,
-        origin: `${h.fake.url}/api/v1/namespaces/${ns}/services/${name}:http/proxy`,
-        token: apiToken,
+        origin: h.fake.url,
+        pathPrefix: `/api/v1/namespaces/${ns}/services/${name}:http/proxy`,
+        // The API server consumes Authorization; the replica token rides in its own header.
+        headers: { authorization: `Bearer ${apiToken}`, "x-kubeserve-token": replicaToken },
+        connect: undefined,
+        token: replicaToken,
         generation: 1,
       },
     ]);

@@ -5,6 +5,8 @@ export const UNAUTHORIZED_BODY = JSON.stringify({ error: "missing or invalid rep
 
 const SCHEME = "bearer ";
 const SPACE = 0x20;
+/** The token alone, for callers whose path consumes Authorization (the Kubernetes API server's service proxy). */
+export const ALT_HEADER = "x-kubeserve-token";
 
 /**
  * The replica token check, or undefined when the server is open. The scheme is matched without
@@ -19,9 +21,14 @@ export function createTokenCheck(
   const headerLength = SCHEME.length + expected.length;
   const scratch = Buffer.alloc(headerLength);
   const given = scratch.subarray(SCHEME.length);
+  const isAltTokenValid = (value: string | string[] | undefined) => {
+    if (typeof value !== "string" || value.length !== expected.length) return false;
+    return timingSafeEqual(Buffer.from(value, "latin1"), expected);
+  };
   return (req) => {
     const header = req.headers.authorization;
-    if (header === undefined || header.length !== headerLength) return false;
+    if (header === undefined) return isAltTokenValid(req.headers[ALT_HEADER]);
+    if (header.length !== headerLength) return false;
     // "Bearer" in any case (the 0x20 bit folds ASCII letters), then exactly one space
     for (let i = 0; i < SCHEME.length - 1; i++) {
       if ((header.charCodeAt(i) | 0x20) !== SCHEME.charCodeAt(i)) return false;

@@ -159,6 +159,8 @@ export function createRequestHandler(state: TServingState) {
 
   const routes = createRoutes(state, describeServer());
   const isAuthorized = createTokenCheck(state.authToken);
+  const isOpenPath = (path: string) =>
+    state.isHealthPublic === true && (path === "/v2/health/live" || path === "/v2/health/ready");
   const deny = (res: ServerResponse, path: string) => {
     countRequest(protocolOf(path), 401);
     // connection: close, so node hangs up after the answer instead of reading the body to its end
@@ -171,7 +173,7 @@ export function createRequestHandler(state: TServingState) {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const path = q === -1 ? url : url.slice(0, q);
-    if (isAuthorized !== undefined && !isAuthorized(req)) {
+    if (isAuthorized !== undefined && !isAuthorized(req) && !isOpenPath(path)) {
       deny(res, path);
       return;
     }

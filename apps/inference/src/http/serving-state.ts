@@ -26,6 +26,8 @@ export type TServingState = {
   maxBodyBytes: number;
   /** every request must carry `Authorization: Bearer <authToken>` when set */
   authToken: string | undefined;
+  /** the two health paths answer without the token (kubelet probes carry none) */
+  isHealthPublic?: boolean;
   /** set once the model loaded and its warm-up run succeeded */
   loaded: TLoadedServing | undefined;
   isDraining: boolean;
