@@ -237,6 +237,30 @@ describe.each(testDatabaseKinds)("model router on %s", (kind) => {
     expect(items[0]?.id).toBe(bare.id);
   });
 
+  it("lists each model's deployments (newest first) (one correlated subquery), never another user's", async () => {
+    const user = await h.signUp("hubdeploy");
+    const other = await h.signUp("hubdeploy-other");
+    const quiet = await user.api.model.create({ name: "quiet" });
+    const busy = await user.api.model.create({ name: "busy" });
+    const old = await insertDeployment(user, busy.id, "stopped", "busy-old");
+    const live = await insertDeployment(user, busy.id, "running", "busy-live");
+    const theirs = await other.api.model.create({ name: "busy" });
+    await insertDeployment(other, theirs.id, "running", "their-live");
+
+    const { items } = await user.api.model.list({ sortBy: "name" });
+    expect(items.map((item) => [item.name, item.deployments])).toEqual([
+      [
+        "busy",
+        [
+          { id: live.id, name: "busy-live", status: "running" },
+          { id: old.id, name: "busy-old", status: "stopped" },
+        ],
+      ],
+      ["quiet", []],
+    ]);
+    expect(items[1]?.id).toBe(quiet.id);
+  });
+
   it("requires authentication for every model procedure", async () => {
     const anon = h.caller();
     const id = "00000000-0000-7000-8000-000000000000";

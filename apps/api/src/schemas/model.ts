@@ -56,7 +56,17 @@ export const ZLatestVersion = z.object({
   createdAt: ZIsoDate,
 });
 
-export const ZModelListItem = ZModel.extend({ latestVersion: ZLatestVersion.nullable() });
+/** A deployment as the hub's badges show it (counts and the status of each, newest first). */
+export const ZModelDeploymentSummary = z.object({
+  id: ZId,
+  name: z.string(),
+  status: z.enum(["pending", "deploying", "running", "degraded", "stopping", "stopped", "failed"]),
+});
+
+export const ZModelListItem = ZModel.extend({
+  latestVersion: ZLatestVersion.nullable(),
+  deployments: z.array(ZModelDeploymentSummary),
+});
 export type TModelListItem = z.infer<typeof ZModelListItem>;
 
 export const ZModelPage = ZPage(ZModelListItem);

@@ -70,8 +70,8 @@ const isoTimestamp = (column: string) =>
 
 /**
  * The model hub's list is the API's hottest read: one keyset query on (owner, sort key, id) in plain SQL,
- * with the version count and the newest version as correlated subqueries (index on model_id), so it
- * never aggregates the whole versions table.
+ * with the version count, the newest version and the deployments' statuses as correlated subqueries (indexes
+ * on model_id), so it never aggregates a whole table and the hub needs no query per row.
  */
 export async function listModels(
   deps: TDeps,
@@ -109,6 +109,9 @@ export async function listModels(
                     'status', v.status, 'createdAt', ${isoTimestamp("v.created_at")})
                FROM model_versions v WHERE v.model_id = m.id
               ORDER BY v.created_at DESC, v.id DESC LIMIT 1) AS "latestVersion",
+            (SELECT coalesce(json_agg(json_build_object('id', d.id, 'name', d.name, 'status', d.status)
+                    ORDER BY d.created_at DESC, d.id DESC), '[]'::json)
+               FROM deployments d WHERE d.model_id = m.id) AS deployments,
             ${isoTimestamp("m.created_at")} AS "createdAt", ${isoTimestamp("m.updated_at")} AS "updatedAt"
        FROM models m
       ${conditions.length ? `WHERE ${conditions.join(" AND ")}` : ""}

@@ -1,5 +1,6 @@
 import { readWebConfig } from "~/config";
 import { readApiSession } from "./api-session";
+import { isSameOrigin } from "./request-origin";
 
 // The browser's only way to the API: same-origin, so the API token stays in the server-side session.
 // Reachable by any browser; without a live session the API itself answers UNAUTHORIZED.
@@ -24,18 +25,6 @@ function trpcError(
 ) {
   const error = { error: { message, code: -32600, data: { code, httpStatus: status } } };
   return Response.json(isBatch ? paths.map(() => error) : error, { status });
-}
-
-/** A state-changing call must come from the dashboard's own pages, never a form on another site. */
-function isSameOrigin(headers: Headers): boolean {
-  const origin = headers.get("origin");
-  const host = headers.get("x-forwarded-host") ?? headers.get("host");
-  if (!origin || !host) return false;
-  try {
-    return new URL(origin).host === host;
-  } catch {
-    return false;
-  }
 }
 
 export async function proxyTrpc(request: TProxyRequest, pathParam: string): Promise<Response> {

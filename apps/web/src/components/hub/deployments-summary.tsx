@@ -13,9 +13,8 @@ const tones: Record<string, TStatusTone> = {
 };
 
 /**
- * A model's deployments in the hub. The API does not list deployments yet (issue 9): until model.list
- * returns them this shows "Not deployed"; pass `deployments` once it does, and polling speeds up by itself
- * while one is moving (see lib/polling.ts).
+ * A model's deployments in the hub, from model.list (one query with the list); polling speeds up by
+ * itself while one is moving (see lib/polling.ts).
  */
 export function DeploymentsSummary({ deployments }: { deployments?: TDeploymentSummary }) {
   if (!deployments || deployments.length === 0) {

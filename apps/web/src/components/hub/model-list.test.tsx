@@ -35,6 +35,7 @@ function item(name: string, status: "ready" | "failed" | "pending_upload"): TMod
     description: `${name} model`,
     tags: [],
     versionCount: 1,
+    deployments: [],
     createdAt: "2026-12-01T10:00:00.000Z",
     updatedAt: "2026-12-01T10:00:00.000Z",
     latestVersion: {

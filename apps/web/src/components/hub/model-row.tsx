@@ -40,7 +40,7 @@ export const ModelRow = memo(function ModelRow({ model }: { model: TModelListIte
           <StatusBadge tone="neutral" label="no versions" />
         )}
       </div>
-      <DeploymentsSummary />
+      <DeploymentsSummary deployments={model.deployments} />
       <time
         dateTime={model.updatedAt}
         suppressHydrationWarning

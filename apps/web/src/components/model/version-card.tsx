@@ -51,9 +51,8 @@ export const VersionCard = memo(function VersionCard({ version }: { version: TVe
             <CopyButton value={artifact.sha256} label="Copy" />
           </dd>
         </dl>
-      ) : (
-        <ArtifactUploadSlot version={version} />
-      )}
+      ) : null}
+      <ArtifactUploadSlot version={{ ...version, hasArtifact: artifact !== null }} />
       {version.signature ? <SignatureTable signature={version.signature} /> : null}
     </li>
   );

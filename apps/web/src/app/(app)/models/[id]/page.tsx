@@ -2,9 +2,11 @@ import { HydrationBoundary } from "@tanstack/react-query";
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { ModelPage } from "~/components/model/model-page";
+import { UploadLimitProvider } from "~/components/model/upload-limit";
 import { versionPageInput } from "~/lib/version-input";
 import { isNotFound } from "~/lib/api-error";
 import { callOrLogin } from "~/server/api-session";
+import { readUploadLimit } from "~/server/upload-proxy";
 import { createServerTrpc } from "~/trpc/server";
 
 type TProps = { params: Promise<{ id: string }> };
@@ -22,10 +24,15 @@ export default async function ModelRoute({ params }: TProps) {
     if (isNotFound(error)) notFound();
     throw error;
   }
-  await queryClient.prefetchQuery(trpc.version.list.queryOptions(versionPageInput(id, undefined)));
+  const [, maxBytes] = await Promise.all([
+    queryClient.prefetchQuery(trpc.version.list.queryOptions(versionPageInput(id, undefined))),
+    readUploadLimit(),
+  ]);
   return (
     <HydrationBoundary state={dehydrate()}>
-      <ModelPage modelId={id} />
+      <UploadLimitProvider maxBytes={maxBytes}>
+        <ModelPage modelId={id} />
+      </UploadLimitProvider>
     </HydrationBoundary>
   );
 }
