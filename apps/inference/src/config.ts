@@ -99,10 +99,13 @@ export const ZConfig = z.object({
     .string()
     .regex(/^[\x21-\x7e]{16,}$/, "at least 16 printable ASCII characters, no spaces")
     .optional(),
+  // A string from the flag or environment, a boolean when a parsed config is passed back in.
   publicHealth: z
-    .enum(["true", "false"], { error: "true or false" })
-    .default("false")
-    .transform((value) => value === "true"),
+    .union([
+      z.boolean(),
+      z.enum(["true", "false"], { error: "true or false" }).transform((value) => value === "true"),
+    ])
+    .default(false),
   maxBodyBytes: zInt(1024, 2 ** 31).default(32 * 1024 * 1024),
   batching: z.enum(["auto", "on", "off"]).default("auto"),
   maxBatchSize: zInt(1, 65536).default(32),

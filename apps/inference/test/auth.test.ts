@@ -154,7 +154,10 @@ describe("--auth-token", () => {
       new Promise<number>((resolve, reject) => {
         const req = httpRequest(
           `${server.url}${infer.path}`,
-          { method: "POST", headers: { "content-type": "application/json", "x-kubeserve-token": value } },
+          {
+            method: "POST",
+            headers: { "content-type": "application/json", "x-kubeserve-token": value },
+          },
           (res) => {
             res.resume();
             resolve(res.statusCode ?? 0);

@@ -65,7 +65,10 @@ describe("model Deployment", () => {
     expect(main?.env?.find((e) => e.name === "KUBESERVE_AUTH_TOKEN")).toEqual({
       name: "KUBESERVE_AUTH_TOKEN",
       valueFrom: {
-        secretKeyRef: { name: `${deploymentResourceName(ids.deployment)}-token`, key: "replica-token" },
+        secretKeyRef: {
+          name: `${deploymentResourceName(ids.deployment)}-token`,
+          key: "replica-token",
+        },
       },
     });
     expect(envOf(main).KUBESERVE_PUBLIC_HEALTH).toBe("true");

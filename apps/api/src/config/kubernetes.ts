@@ -29,7 +29,10 @@ export const ZKubernetesEnv = z.object({
     .transform((value) => value === "true" || value === "1")
     .default(false),
   KUBERNETES_ARTIFACT_ORIGIN: z
-    .url({ protocol: /^https?$/, error: "must be an absolute http(s) URL such as http://kubeserve-api.kubeserve.svc:4000" })
+    .url({
+      protocol: /^https?$/,
+      error: "must be an absolute http(s) URL such as http://kubeserve-api.kubeserve.svc:4000",
+    })
     .optional(),
   KUBERNETES_CONFIG_MODE: z
     .enum(["auto", "in-cluster", "kubeconfig"], { error: "must be auto, in-cluster or kubeconfig" })
@@ -103,7 +106,9 @@ export function toKubernetesConfig(e: TKubernetesEnv): TKubernetesConfig {
 }
 
 /** A start-up refusal: the default runtime must be one this API has enabled. */
-export function kubernetesConfigProblem(e: TKubernetesEnv & { RUNTIME_DEFAULT: string }): string | undefined {
+export function kubernetesConfigProblem(
+  e: TKubernetesEnv & { RUNTIME_DEFAULT: string },
+): string | undefined {
   if (e.RUNTIME_DEFAULT === "kubernetes" && !e.KUBERNETES_ENABLED) {
     return "RUNTIME_DEFAULT: is kubernetes but the kubernetes runtime is off; set KUBERNETES_ENABLED=true (with its credentials) or RUNTIME_DEFAULT=local";
   }

@@ -54,9 +54,9 @@ describe("resolveRayConfig", () => {
   });
 
   it("RAY_ADDRESS and a conflicting RAY_HOST or RAY_PORT: refused, naming both", () => {
-    expect(() =>
-      resolveRayConfig(env({ RAY_ADDRESS: "ray://a:10001", RAY_HOST: "b" })),
-    ).toThrow(/RAY_ADDRESS=ray:\/\/a:10001 and RAY_HOST=b disagree/);
+    expect(() => resolveRayConfig(env({ RAY_ADDRESS: "ray://a:10001", RAY_HOST: "b" }))).toThrow(
+      /RAY_ADDRESS=ray:\/\/a:10001 and RAY_HOST=b disagree/,
+    );
     expect(() =>
       resolveRayConfig(env({ RAY_ADDRESS: "ray://a:10001", RAY_HOST: "a", RAY_PORT: "10002" })),
     ).toThrow(/RAY_ADDRESS=ray:\/\/a:10001 and RAY_PORT=10002 disagree/);
@@ -83,9 +83,9 @@ describe("resolveRayConfig", () => {
 
 describe("ray config through readApiConfig", () => {
   it("stops the API on a conflict and on bad values, naming the variables", () => {
-    expect(() =>
-      readApiConfig({ ...base, RAY_ADDRESS: "ray://a:10001", RAY_HOST: "b" }),
-    ).toThrow(/Invalid configuration:\n {2}RAY_ADDRESS=ray:\/\/a:10001 and RAY_HOST=b disagree/);
+    expect(() => readApiConfig({ ...base, RAY_ADDRESS: "ray://a:10001", RAY_HOST: "b" })).toThrow(
+      /Invalid configuration:\n {2}RAY_ADDRESS=ray:\/\/a:10001 and RAY_HOST=b disagree/,
+    );
     expect(() => readApiConfig({ ...base, RAY_ADDRESS: "http://a:10001" })).toThrow(
       /RAY_ADDRESS: must be ray:\/\/host:port or auto/,
     );

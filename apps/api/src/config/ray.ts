@@ -55,9 +55,7 @@ export const ZRayEnv = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,63}$/, "must be letters, digits, '_' or '-'")
     .default("kubeserve"),
-  RAY_MANAGED_BY: z
-    .enum(["rest", "kuberay"], { error: "must be rest or kuberay" })
-    .default("rest"),
+  RAY_MANAGED_BY: z.enum(["rest", "kuberay"], { error: "must be rest or kuberay" }).default("rest"),
   RAY_SERVICE_NAME: z
     .string()
     .regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a DNS label")

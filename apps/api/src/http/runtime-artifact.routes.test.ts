@@ -82,15 +82,23 @@ describe("the runtime artifact route: a deployment's read token, nothing else", 
 
   it("a Ray replica's short-lived signed URL works for its deployment only, and not after it expires", async () => {
     const secret = h.config.auth.secret;
-    const url = (id: string, query: string) => `${server.url}/api/v1/runtime/artifacts/${id}?${query}`;
+    const url = (id: string, query: string) =>
+      `${server.url}/api/v1/runtime/artifacts/${id}?${query}`;
     const signed = signArtifactUrl(secret, deploymentId, Date.now() + 60_000);
     expect((await fetch(url(deploymentId, signed))).status).toBe(200);
     expect((await fetch(url(otherDeploymentId, signed))).status).toBe(404);
     const expired = signArtifactUrl(secret, deploymentId, Date.now() - 1000);
     expect((await fetch(url(deploymentId, expired))).status).toBe(404);
-    const later = signed.replace(/expires=\d+/, `expires=${Math.floor(Date.now() / 1000) + 86_400}`);
+    const later = signed.replace(
+      /expires=\d+/,
+      `expires=${Math.floor(Date.now() / 1000) + 86_400}`,
+    );
     expect((await fetch(url(deploymentId, later))).status).toBe(404);
-    const foreign = signArtifactUrl("another-secret-another-secret-0123456789", deploymentId, Date.now() + 60_000);
+    const foreign = signArtifactUrl(
+      "another-secret-another-secret-0123456789",
+      deploymentId,
+      Date.now() + 60_000,
+    );
     expect((await fetch(url(deploymentId, foreign))).status).toBe(404);
   });
 

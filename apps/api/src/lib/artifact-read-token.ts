@@ -39,7 +39,9 @@ export function isArtifactUrlSignature(
 ): boolean {
   if (!/^\d{1,12}$/.test(expires) || Number(expires) * 1000 < nowMs) return false;
   const expected = Buffer.from(
-    createHmac("sha256", secret).update(`artifact-url:${deploymentId}:${expires}`).digest("base64url"),
+    createHmac("sha256", secret)
+      .update(`artifact-url:${deploymentId}:${expires}`)
+      .digest("base64url"),
   );
   const given = Buffer.from(signature);
   return given.length === expected.length && timingSafeEqual(given, expected);

@@ -29,12 +29,7 @@ import {
   type TK8sPod,
   type TObservedDeployment,
 } from "./kubernetes-status";
-import {
-  checkQuota,
-  deleteByLabel,
-  specFor,
-  type TKubernetesTarget,
-} from "./kubernetes-objects";
+import { checkQuota, deleteByLabel, specFor, type TKubernetesTarget } from "./kubernetes-objects";
 import { startInformer, type TInformer } from "./kubernetes-watch";
 import { createProxyCredentials, REPLICA_TOKEN_HEADER } from "./kubernetes-proxy";
 
@@ -267,9 +262,11 @@ export function createKubernetesDriver(options: TKubernetesDriverOptions): TRunt
 
   const proxy = createProxyCredentials(api, log);
   if (config.endpoints === "service-proxy") {
-    proxy.refresh().catch((error: unknown) =>
-      log.warn({ err: error }, "reading the API server credential failed"),
-    );
+    proxy
+      .refresh()
+      .catch((error: unknown) =>
+        log.warn({ err: error }, "reading the API server credential failed"),
+      );
   }
   const serverUrl = new URL(api.server);
   const serverPath = serverUrl.pathname.replace(/\/+$/, "");

@@ -38,7 +38,9 @@ export type TKubernetesTarget = {
   /** The token the model server requires from the gateway; also only in that Secret. */
   replicaToken: string;
   /** The owner's namespace quota when an admin set one (else the builders' defaults). */
-  quota?: { cpu?: string | undefined; memory?: string | undefined; pods?: number | undefined } | undefined;
+  quota?:
+    | { cpu?: string | undefined; memory?: string | undefined; pods?: number | undefined }
+    | undefined;
   autoscaling?: { minReplicas: number; maxReplicas: number } | undefined;
 };
 

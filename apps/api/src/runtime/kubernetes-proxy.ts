@@ -19,7 +19,9 @@ export type TProxyCredentials = {
 
 export function createProxyCredentials(api: K8sApi, log: Logger): TProxyCredentials {
   const staticToken = api.kubeConfig.getCurrentUser()?.token;
-  let headers: Record<string, string> = staticToken ? { authorization: `Bearer ${staticToken}` } : {};
+  let headers: Record<string, string> = staticToken
+    ? { authorization: `Bearer ${staticToken}` }
+    : {};
   let connect: TEndpointTls | undefined;
   const isHttps = api.server.startsWith("https://");
 

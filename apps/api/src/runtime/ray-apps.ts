@@ -91,7 +91,9 @@ export function buildRayApplication(
 /** Same application apart from the signed URL (re-signing alone must not redeploy every replica). */
 export function isSameApplication(a: unknown, b: unknown): boolean {
   const strip = (app: unknown) => {
-    const copy = JSON.parse(JSON.stringify(app ?? null)) as { args?: Record<string, unknown> } | null;
+    const copy = JSON.parse(JSON.stringify(app ?? null)) as {
+      args?: Record<string, unknown>;
+    } | null;
     if (copy?.args) delete copy.args.artifact_url;
     return copy;
   };
@@ -181,7 +183,10 @@ export function verifyAfterWrite(
     .filter((app) => !ours.has(app.name))
     .filter(
       (app) =>
-        !isDeepStrictEqual(after.applications[app.name]?.deployed_app_config, app.deployed_app_config),
+        !isDeepStrictEqual(
+          after.applications[app.name]?.deployed_app_config,
+          app.deployed_app_config,
+        ),
     )
     .map((app) => app.name);
   return { oursMissing, theirsChanged };
@@ -287,6 +292,9 @@ export function mapRayStatus(observed: TRayObserved): TRuntimeStatus {
     case "DELETING":
       return status("degraded", "Ray is deleting the application (someone else removed it)");
     default:
-      return status("starting", rayMessage(app, `Ray is deploying the application (${app.status})`));
+      return status(
+        "starting",
+        rayMessage(app, `Ray is deploying the application (${app.status})`),
+      );
   }
 }

@@ -39,7 +39,9 @@ export function createRestBackend(options: {
           // No compare-and-swap in Ray: a last look narrows the window another writer could use.
           if (configFingerprint(await api.read()) !== configFingerprint(before)) {
             if (cycle >= maxCycles) {
-              throw new Error("Ray's Serve config keeps changing under KubeServe; nothing was written");
+              throw new Error(
+                "Ray's Serve config keeps changing under KubeServe; nothing was written",
+              );
             }
             continue;
           }
@@ -59,7 +61,10 @@ export function createRestBackend(options: {
               `after ${maxCycles} writes Ray still does not hold ${oursMissing.join(", ")} as sent (another writer replaces Ray's Serve config)`,
             );
           }
-          log.warn({ applications: oursMissing }, "Ray lost our application right after a PUT; repairing");
+          log.warn(
+            { applications: oursMissing },
+            "Ray lost our application right after a PUT; repairing",
+          );
         }
       }),
   };

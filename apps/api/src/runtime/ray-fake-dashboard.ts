@@ -190,7 +190,12 @@ export async function startFakeRayDashboard(options: { deployMs?: number } = {})
     getCount: () => gets,
     /** Another team's application, deployed declaratively (already RUNNING). */
     addOther(config: Record<string, unknown>): void {
-      apps.set(String(config.name), { config, status: "RUNNING", message: "", source: "declarative" });
+      apps.set(String(config.name), {
+        config,
+        status: "RUNNING",
+        message: "",
+        source: "declarative",
+      });
     },
     /** A `serve.run` application: no deployed_app_config. */
     addImperative(name: string): void {

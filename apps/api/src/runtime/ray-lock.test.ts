@@ -32,12 +32,14 @@ describe("ray write lock", () => {
   }
 
   it("serialises writers across replicas with pg_advisory_xact_lock", async () => {
-    const replica = () => createRayLock({ db: database.prisma, isPostgres: true, timeoutMs: 10_000 });
+    const replica = () =>
+      createRayLock({ db: database.prisma, isPostgres: true, timeoutMs: 10_000 });
     expect(await overlapOf([replica(), replica()])).toBe(1);
   });
 
   it("without the database lock, two replicas' writers overlap (the test can fail)", async () => {
-    const local = () => createRayLock({ db: database.prisma, isPostgres: false, timeoutMs: 10_000 });
+    const local = () =>
+      createRayLock({ db: database.prisma, isPostgres: false, timeoutMs: 10_000 });
     expect(await overlapOf([local(), local()])).toBe(2);
   });
 });

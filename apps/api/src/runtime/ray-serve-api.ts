@@ -6,12 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 // so this client never sends it. Transient failures (refused, reset, timeout, 5xx) are retried with backoff.
 
 export type TRayAppStatus =
-  | "NOT_STARTED"
-  | "DEPLOYING"
-  | "DEPLOY_FAILED"
-  | "RUNNING"
-  | "UNHEALTHY"
-  | "DELETING";
+  "NOT_STARTED" | "DEPLOYING" | "DEPLOY_FAILED" | "RUNNING" | "UNHEALTHY" | "DELETING";
 
 export type TRayDeploymentDetails = {
   name: string;
@@ -93,7 +88,11 @@ async function callOnce(options: TServeApiOptions, init: RequestInit): Promise<s
       code === "TimeoutError"
         ? `timed out after ${options.timeoutMs} ms`
         : `is unreachable (${code || (error as Error).message})`;
-    throw new RayServeError(`Ray's Serve REST API at ${options.dashboardUrl} ${what}`, undefined, true);
+    throw new RayServeError(
+      `Ray's Serve REST API at ${options.dashboardUrl} ${what}`,
+      undefined,
+      true,
+    );
   }
   const text = await response.text();
   if (response.ok) return text;

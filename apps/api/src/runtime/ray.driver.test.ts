@@ -50,7 +50,7 @@ function start(url: string, preflightSeconds = "5") {
   );
   const log = pino({ level: "silent" });
   const api = createServeApi({ ...config, timeoutMs: config.requestTimeoutMs, dashboardUrl: url });
-  const lock = <T,>(work: () => Promise<T>) => work();
+  const lock = <T>(work: () => Promise<T>) => work();
   return createRayDriver({
     config,
     backend: createRestBackend({ api, lock, log }),
@@ -83,7 +83,9 @@ describe("ray driver (Serve REST API)", () => {
           name: `kubeserve-${id}`,
           route_prefix: `/kubeserve/${id}`,
           import_path: "kubeserve_sklearn.ray_entry:app",
-          runtime_env: { env_vars: { KUBESERVE_DEPLOYMENT_ID: id, KUBESERVE_RAY_NAMESPACE: "kubeserve" } },
+          runtime_env: {
+            env_vars: { KUBESERVE_DEPLOYMENT_ID: id, KUBESERVE_RAY_NAMESPACE: "kubeserve" },
+          },
           args: {
             deployment_id: id,
             model_name: "iris",
@@ -159,7 +161,9 @@ describe("ray driver (Serve REST API)", () => {
     expect(driver.status(id).reason).toMatch(/gone from the Ray cluster/);
     await driver.reconcile([desired()]);
     await expect.poll(() => driver.status(id).phase).toBe("running");
-    expect(JSON.stringify((fake.puts.at(-1)!.applications as unknown[])[0])).toBe(JSON.stringify(other));
+    expect(JSON.stringify((fake.puts.at(-1)!.applications as unknown[])[0])).toBe(
+      JSON.stringify(other),
+    );
   });
 
   it("Ray unreachable: a clear failed reason after the bounded preflight, nothing sent", async () => {
@@ -167,7 +171,9 @@ describe("ray driver (Serve REST API)", () => {
     const url = closed.url;
     await closed.close();
     const lonely = start(url, "1");
-    await expect(lonely.apply(desired())).rejects.toThrow(/did not accept a TCP connection within 1 s/);
+    await expect(lonely.apply(desired())).rejects.toThrow(
+      /did not accept a TCP connection within 1 s/,
+    );
     expect(lonely.status(id)).toMatchObject({ phase: "failed" });
     await expect(lonely.checkReady()).rejects.toThrow(/TCP/);
     await lonely.close();

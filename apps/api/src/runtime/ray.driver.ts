@@ -149,7 +149,8 @@ export function createRayDriver(options: TRayDriverOptions): TRayDriver {
 
   function known(deploymentId: string): TEntry {
     const entry = entries.get(deploymentId);
-    if (!entry) throw new Error(`deployment ${deploymentId} is not known to the ray runtime; apply it first`);
+    if (!entry)
+      throw new Error(`deployment ${deploymentId} is not known to the ray runtime; apply it first`);
     return entry;
   }
 
@@ -193,7 +194,9 @@ export function createRayDriver(options: TRayDriverOptions): TRayDriver {
       return [
         {
           replicaId: rayApplicationName(deploymentId),
-          lines: ["(Ray keeps replica logs itself: see the Ray dashboard's Serve page or /tmp/ray/session_latest/logs/serve on the cluster)"],
+          lines: [
+            "(Ray keeps replica logs itself: see the Ray dashboard's Serve page or /tmp/ray/session_latest/logs/serve on the cluster)",
+          ],
         },
       ];
     },
