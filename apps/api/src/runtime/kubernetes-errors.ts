@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from "node:timers/promises";
+import { retryWithBackoff } from "../lib/retry";
 
 // API server answers → what the driver does: transient ones (409 conflict, 429, 5xx, a refused
 // connection) are retried with backoff; 403 and 422 fail at once with a message saying what to fix.
@@ -82,13 +82,10 @@ export async function withRetry<T>(
   policy: TRetryPolicy,
   call: () => Promise<T>,
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      if (!isRetried(error) || attempt >= policy.attempts) throw describeFailure(what, error);
-      await sleep(policy.backoffMs * 2 ** (attempt - 1));
-    }
+  try {
+    return await retryWithBackoff(policy, isRetried, call);
+  } catch (error) {
+    throw describeFailure(what, error);
   }
 }
 

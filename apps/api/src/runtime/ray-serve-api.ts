@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from "node:timers/promises";
+import { retryWithBackoff } from "../lib/retry";
 
 // Ray's Serve REST API on the dashboard port, as documented (docs.ray.io serve/api/rest-api):
 // GET /api/serve/applications/ → ServeInstanceDetails; PUT /api/serve/applications/ with a
@@ -109,15 +109,11 @@ export async function retryTransient<T>(
   options: Pick<TServeApiOptions, "retryAttempts" | "retryBackoffMs">,
   call: () => Promise<T>,
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      const isTransient = error instanceof RayServeError && error.isTransient;
-      if (!isTransient || attempt >= options.retryAttempts) throw error;
-      await sleep(options.retryBackoffMs * 2 ** (attempt - 1));
-    }
-  }
+  return retryWithBackoff(
+    { attempts: options.retryAttempts, backoffMs: options.retryBackoffMs },
+    (error) => error instanceof RayServeError && error.isTransient,
+    call,
+  );
 }
 
 export function createServeApi(options: TServeApiOptions): TServeApi {
