@@ -1,12 +1,9 @@
 import { isDeepStrictEqual } from "node:util";
-import {
-  parseRayApplicationName,
-  rayApplicationName,
-  rayRoutePrefix,
-  toMilli,
-  type TRayServeApplication,
-  ZRayServeApplication,
-} from "@kubeserve/k8s";
+// Subpaths, not the package root: the root also loads the Kubernetes client, which the built API
+// bundles only when the kubernetes runtime needs it.
+import { parseRayApplicationName, rayApplicationName, rayRoutePrefix } from "@kubeserve/k8s/names";
+import { toMilli } from "@kubeserve/k8s/quantity";
+import { type TRayServeApplication, ZRayServeApplication } from "@kubeserve/k8s/serve-config";
 import type { TRayConfig } from "../config/ray";
 import type { TDesiredDeployment, TReplicaStatus, TRuntimeStatus } from "./driver";
 import type {

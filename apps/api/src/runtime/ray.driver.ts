@@ -1,4 +1,4 @@
-import { rayApplicationName, rayRoutePrefix } from "@kubeserve/k8s";
+import { rayApplicationName, rayRoutePrefix } from "@kubeserve/k8s/names";
 import type { Logger } from "pino";
 import type { TRayConfig } from "../config/ray";
 import type { TDesiredDeployment, TEndpoint, TRuntimeDriver, TRuntimeStatus } from "./driver";
