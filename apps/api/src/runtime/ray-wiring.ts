@@ -1,7 +1,7 @@
 import type { PrismaClient } from "@kubeserve/db";
 import type { Logger } from "pino";
 import type { TApiConfig } from "../config";
-import { signArtifactUrl } from "../lib/artifact-read-token";
+import { replicaAuthToken, signArtifactUrl } from "../lib/artifact-read-token";
 import { createRestBackend } from "./ray-backend";
 import { createRayLock } from "./ray-lock";
 import { createServeApi } from "./ray-serve-api";
@@ -37,6 +37,7 @@ export function createRayRuntime(options: {
     config: ray,
     backend: createRestBackend({ api, lock, log }),
     log: log.child({ runtime: "ray" }),
+    replicaToken: (deploymentId) => replicaAuthToken(config.auth.secret, deploymentId),
     artifactUrl: (desired) =>
       `${origin}/api/v1/runtime/artifacts/${desired.id}?${signArtifactUrl(config.auth.secret, desired.id, Date.now() + ray.artifactUrlTtlMs)}`,
   });
