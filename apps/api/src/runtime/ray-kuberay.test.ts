@@ -82,8 +82,9 @@ function start(api: TKubeRayApi, serviceName = "team-ray"): TRayDriver {
   const config = resolveRayConfig(
     ZRayEnv.parse({
       RUNTIMES_ENABLED: "ray",
-      RAY_DASHBOARD_URL: kube.url,
-      RAY_SERVE_URL: "http://team-ray-serve-svc.ray.svc:8000",
+      // Never called under KubeRay; the preflight goes to the Serve proxy (any listening port here).
+      RAY_DASHBOARD_URL: "http://127.0.0.1:1",
+      RAY_SERVE_URL: kube.url,
       RAY_MANAGED_BY: "kuberay",
       RAY_SERVICE_NAME: serviceName,
       RAY_SERVICE_NAMESPACE: "ray",

@@ -44,9 +44,16 @@ export function createRayDriver(options: TRayDriverOptions): TRayDriver {
   const waiters = new Map<string, Set<() => void>>();
   let isClosed = false;
   let preflightError: Error | undefined;
-  // Bounded, and in the background: the API serves the other runtimes whether or not Ray comes.
-  const preflight = waitForTcp(config.dashboardUrl, config.preflightMs).then(
-    () => log.info({ dashboard: config.dashboardUrl }, "Ray dashboard reachable"),
+  // Bounded, and in the background: the API serves the other runtimes whether or not Ray comes. Under
+  // KubeRay the API never calls the dashboard (it writes the RayService), only the Serve proxy.
+  const preflightUrl = config.managedBy === "kuberay" ? config.serveUrl : config.dashboardUrl;
+  const preflight = waitForTcp(
+    preflightUrl,
+    config.preflightMs,
+    1000,
+    config.managedBy === "kuberay" ? "Ray's Serve proxy" : "Ray's dashboard",
+  ).then(
+    () => log.info({ ray: preflightUrl }, "Ray reachable"),
     (error: unknown) => {
       preflightError = error as Error;
       log.warn({ err: error }, "Ray not reachable; ray deployments will fail until it is");
