@@ -42,11 +42,14 @@ if _HAS_RAY:
         async def __call__(self, request: Any) -> Any:
             from starlette.responses import Response
 
+            scope = request.scope
+            # The ASGI scope, not request.url: Ray versions differ on root_path (the route prefix), and
+            # starlette versions on whether url.path adds it; strip_prefix takes the path with or without it.
             status, headers, body = await self.host.handle(
-                request.method,
-                request.url.path,
-                request.url.query.encode(),
-                [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in request.headers.items()],
+                scope["method"],
+                scope["path"],
+                scope.get("query_string", b""),
+                list(scope.get("headers", [])),
                 await request.body(),
             )
             return Response(

@@ -181,6 +181,11 @@ class RayReplicaTest(unittest.TestCase):
         np.testing.assert_allclose(v1["predictions"], sample["predict_proba"][:2], rtol=1e-6)
         self.assertEqual(_Artifacts.hits, ["/iris"])
 
+    def test_a_path_without_the_route_prefix_is_served_too(self) -> None:
+        replica = self.deploy(self.args("iris", self.sklearn_bytes), None)
+        response = asyncio.run(replica(make_request("GET", "/v2/models/iris/ready")))
+        self.assertEqual(response.status_code, 200)
+
     def test_requests_without_the_replica_token_are_refused(self) -> None:
         replica = self.deploy(self.args("iris", self.sklearn_bytes), None)
         self.assertEqual(self.call(replica, "GET", "/v2/models/iris/ready", token=None)[0], 401)
