@@ -122,6 +122,28 @@ function clusterOptions(details: TServeInstanceDetails): Omit<TServeDeployBody, 
 }
 
 /**
+ * Ray's proxy picks the longest matching route_prefix, so an application routed under ours (e.g.
+ * `/kubeserve/<id>/v2`) would receive part of this deployment's traffic and its replica token.
+ */
+export function checkRouteShadowing(
+  applications: Array<{ name?: unknown; route_prefix?: unknown }>,
+): void {
+  for (const app of applications) {
+    const id = typeof app.name === "string" ? parseRayApplicationName(app.name) : undefined;
+    if (!id) continue;
+    const prefix = `${rayRoutePrefix(id)}/`;
+    const shadow = applications.find(
+      (other) => typeof other.route_prefix === "string" && other.route_prefix.startsWith(prefix),
+    );
+    if (shadow) {
+      throw new RayRefusal(
+        `application ${String(shadow.name)} has route_prefix ${String(shadow.route_prefix)} under ${rayRoutePrefix(id)}: Ray would send it part of this deployment's traffic; KubeServe will not deploy until it is moved`,
+      );
+    }
+  }
+}
+
+/**
  * The full config for a PUT: every application Ray holds, in Ray's order, each exactly as its
  * deployed_app_config, with ours replaced, removed or appended. Refuses what Ray would reject or lose.
  */
@@ -166,6 +188,7 @@ export function buildDeployBody(
       prefixes.set(app.route_prefix, name);
     }
   }
+  checkRouteShadowing(applications as Array<{ name?: unknown; route_prefix?: unknown }>);
   return { ...clusterOptions(details), applications };
 }
 

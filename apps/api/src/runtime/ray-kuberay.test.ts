@@ -214,6 +214,20 @@ describe("ray driver, KubeRay backend (RayService serveConfigV2)", () => {
     expect(driver.status(id).phase).toBe("running");
   });
 
+  it("refuses, applying nothing, when another application is routed under its prefix", async () => {
+    const service = stored();
+    const spec = service.spec as { serveConfigV2: string };
+    kube.put({
+      ...service,
+      spec: {
+        ...spec,
+        serveConfigV2: `${spec.serveConfigV2}  - {name: shadow, route_prefix: /kubeserve/${id}/v1, import_path: "x.y:app"}\n`,
+      },
+    });
+    await expect(driver.apply(desired())).rejects.toThrow(/shadow has route_prefix/);
+    expect(applies()).toHaveLength(0);
+  });
+
   it("DEPLOY_FAILED in .status → failed with KubeRay's message", async () => {
     failures.set(ours, "RuntimeError: onnxruntime missing");
     await driver.apply(desired());

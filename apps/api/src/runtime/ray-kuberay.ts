@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { parse as parseYaml } from "yaml";
 import type { applyObject as TApplyObject } from "@kubeserve/k8s/apply";
 import type { K8sApi, TCreateK8sApiOptions } from "@kubeserve/k8s/client";
+import { checkRouteShadowing } from "./ray-apps";
 import type { TRayBackend } from "./ray-backend";
 import type { TRayLock } from "./ray-lock";
 import type {
@@ -125,6 +126,7 @@ export function createKubeRayBackend(options: {
             { ...service, serveConfigV2: current.spec?.serveConfigV2 },
             change,
           );
+          checkRouteShadowing(applicationsOf(patch.spec.serveConfigV2));
           const locked = {
             ...patch,
             metadata: { ...patch.metadata, resourceVersion: current.metadata.resourceVersion },

@@ -157,6 +157,15 @@ describe("ray driver (Serve REST API)", () => {
     expect(fake.puts).toHaveLength(0);
   });
 
+  it("refuses when another application is routed under its prefix (it would get part of the traffic)", async () => {
+    fake.addOther({ ...other, name: "shadow", route_prefix: `/kubeserve/${id}/v2` });
+    await expect(driver.apply(desired())).rejects.toThrow(
+      /shadow has route_prefix \/kubeserve\/.*\/v2 under/,
+    );
+    expect(fake.puts).toHaveLength(0);
+    expect(driver.status(id).phase).toBe("failed");
+  });
+
   it("a lost application is degraded, then re-applied by reconcile", async () => {
     await driver.apply(desired());
     fake.drop(`kubeserve-${id}`);
