@@ -1,9 +1,9 @@
 import { kubeConfigForServer } from "@kubeserve/k8s/client";
 import { buildRayService } from "@kubeserve/k8s/ray";
-import { validateRayService } from "@kubeserve/k8s/testing";
+import { loadRayServiceValidator, validateRayService } from "@kubeserve/k8s/testing";
 import { pino } from "pino";
 import { parse as parseYaml } from "yaml";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { resolveRayConfig, ZRayEnv } from "../config/ray";
 import type { TDesiredDeployment } from "./driver";
 import { startFakeKubeApi, type TFakeKubeApi } from "./kubernetes-fake-api";
@@ -112,6 +112,13 @@ const client = () =>
     { kubeConfig: kubeConfigForServer({ server: kube.url }) },
     { name: "team-ray", namespace: "ray" },
   );
+
+beforeAll(async () => {
+  // The client loads these lazily, and compiling KubeRay's CRD schema takes seconds: both once, up front,
+  // so neither stalls the driver's polling inside a test.
+  await Promise.all([import("@kubeserve/k8s/client"), import("@kubeserve/k8s/apply")]);
+  loadRayServiceValidator();
+});
 
 beforeEach(async () => {
   kube = await startFakeKubeApi();
