@@ -77,8 +77,7 @@ function readInt(value: string, field: string, min: number, max: number, errors:
 type TErrors = Record<string, string>;
 
 export type TDeployFormResult =
-  | { isValid: true; input: TCreateDeploymentInput }
-  | { isValid: false; errors: TErrors };
+  { isValid: true; input: TCreateDeploymentInput } | { isValid: false; errors: TErrors };
 
 /** Field keys match the API's error paths ("resources.cpuLimit"), so both land beside the same input. */
 export function buildDeploymentInput(versionId: string, v: TDeployFormValues): TDeployFormResult {

@@ -47,7 +47,9 @@ const ownPage = {
   "sec-fetch-site": "same-origin",
   "content-type": "application/json",
 };
-const body = JSON.stringify({ inputs: [{ name: "x", shape: [1, 4], datatype: "FP32", data: [1] }] });
+const body = JSON.stringify({
+  inputs: [{ name: "x", shape: [1, 4], datatype: "FP32", data: [1] }],
+});
 
 function request(id: string, headers: Record<string, string>, text = body, method = "POST") {
   return {

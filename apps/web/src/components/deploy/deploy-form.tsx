@@ -41,13 +41,11 @@ export function DeployForm({ versionId, modelName, tag, onClose }: TProps) {
   // The name is checked on every keystroke; other fields once the user has tried to deploy.
   const errorFor = (field: string) =>
     (field === "name" || hasSubmitted ? local[field] : undefined) ?? api.fields[field];
-  const set =
-    (key: keyof TDeployFormValues) =>
-    (event: { currentTarget: { value: string } }) => {
-      const { value } = event.currentTarget;
-      setValues((old) => ({ ...old, [key]: value }));
-      if (create.error) create.reset();
-    };
+  const set = (key: keyof TDeployFormValues) => (event: { currentTarget: { value: string } }) => {
+    const { value } = event.currentTarget;
+    setValues((old) => ({ ...old, [key]: value }));
+    if (create.error) create.reset();
+  };
   const hasAdvancedError = Object.keys({ ...local, ...api.fields }).some(
     (key) => hasSubmitted && key !== "name" && key !== "replicas",
   );

@@ -35,7 +35,7 @@ export default async function DeploymentRoute({ params }: TProps) {
     <HydrationBoundary state={dehydrate()}>
       <DeploymentPage
         deploymentId={id}
-        grafana={readGrafana(readWebConfig().grafanaUrl, me?.role === "admin")}
+        grafana={readGrafana(readWebConfig().grafanaUrl, me?.user.role === "admin")}
       />
     </HydrationBoundary>
   );
