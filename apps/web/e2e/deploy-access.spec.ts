@@ -71,7 +71,7 @@ test("deployment pages and try-it refuse anonymous, cross-site and other users' 
     data: body,
   });
   expect(foreign.status()).toBe(404);
-  expect(await foreign.json()).toMatchObject({ error: "Deployment not found" });
+  expect(await foreign.json()).toMatchObject({ error: { message: "Deployment not found" } });
   const crossSite = await signedIn.post(`/api/try/${theirs}?model=private-iris`, {
     headers: { origin: "http://evil.example" },
     data: body,

@@ -15,7 +15,8 @@ const fixture = path.resolve(
   "../../api/test/fixtures/iris-logreg.onnx",
 );
 
-test.describe.configure({ timeout: 180_000 });
+// Deploying starts a real model server; on a loaded machine the cold start alone can take half a minute.
+test.describe.configure({ timeout: 360_000 });
 
 test("model → upload → deploy → running → try-it → charts → scoped predict key", async ({
   page,

@@ -22,7 +22,12 @@ describe("try-it", () => {
   it("reads outputs, or the error the gateway named", () => {
     const ok = readTryResult(200, JSON.stringify({ outputs: [{ name: "label", data: [0] }] }));
     expect(ok).toEqual({ isOk: true, outputs: [{ name: "label", data: [0] }] });
-    expect(readTryResult(404, JSON.stringify({ error: "Deployment not found" }))).toEqual({
+    const gateway = { error: { code: "NOT_FOUND", message: "Deployment not found" } };
+    expect(readTryResult(404, JSON.stringify(gateway))).toEqual({
+      isOk: false,
+      message: "Deployment not found",
+    });
+    expect(readTryResult(400, JSON.stringify({ error: "Deployment not found" }))).toEqual({
       isOk: false,
       message: "Deployment not found",
     });

@@ -46,7 +46,14 @@ export function readTryResult(status: number, text: string): TTryResult {
   }
   const record = (typeof json === "object" && json !== null ? json : {}) as Record<string, unknown>;
   if (status >= 400 || !Array.isArray(record.outputs)) {
-    const message = typeof record.error === "string" ? record.error : `HTTP ${status}`;
+    // The gateway answers { error: { code, message } }; a model server's V2 error is { error: "…" }.
+    const error = record.error as { message?: unknown } | string | undefined;
+    const message =
+      typeof error === "string"
+        ? error
+        : typeof error?.message === "string"
+          ? error.message
+          : `HTTP ${status}`;
     return { isOk: false, message };
   }
   return { isOk: true, outputs: record.outputs as TOutput[] };

@@ -28,7 +28,7 @@ beforeAll(async () => {
         res.end(JSON.stringify({ model_name: "iris", outputs: [{ name: "label", data: [0] }] }));
       } else {
         res.writeHead(404, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: "Deployment not found" }));
+        res.end(JSON.stringify({ error: { code: "NOT_FOUND", message: "Deployment not found" } }));
       }
     });
   });
@@ -74,7 +74,7 @@ describe("proxyTryIt", () => {
   it("passes on the gateway's 404 for another user's deployment", async () => {
     const response = await proxyTryIt(request(bobDeployment, ownPage), bobDeployment);
     expect(response.status).toBe(404);
-    expect(await response.json()).toEqual({ error: "Deployment not found" });
+    expect(await response.json()).toMatchObject({ error: { message: "Deployment not found" } });
   });
 
   it("refuses anonymous and cross-site callers without reaching the API", async () => {
@@ -98,7 +98,9 @@ describe("proxyTryIt", () => {
     expect((await proxyTryIt(request("../../trpc", ownPage), "../../trpc")).status).toBe(404);
     const broken = await proxyTryIt(request(aliceDeployment, ownPage, "{nope"), aliceDeployment);
     expect(broken.status).toBe(400);
-    expect(await broken.json()).toEqual({ error: "The request body is not valid JSON" });
+    expect(await broken.json()).toEqual({
+      error: { code: "BAD_REQUEST", message: "The request body is not valid JSON" },
+    });
     const badModel = { ...request(aliceDeployment, ownPage), url: "http://x/api/try/a?model=../x" };
     expect((await proxyTryIt(badModel, aliceDeployment)).status).toBe(400);
     expect(seen).toHaveLength(0);

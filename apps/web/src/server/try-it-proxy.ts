@@ -13,8 +13,23 @@ const maxBodyBytes = 1_000_000;
 
 type TTryRequest = { method: string; url: string; headers: Headers; text: () => Promise<string> };
 
+const codes: Record<number, string> = {
+  400: "BAD_REQUEST",
+  401: "UNAUTHORIZED",
+  403: "FORBIDDEN",
+  404: "NOT_FOUND",
+  405: "METHOD_NOT_SUPPORTED",
+  413: "PAYLOAD_TOO_LARGE",
+  415: "UNSUPPORTED_MEDIA_TYPE",
+  502: "BAD_GATEWAY",
+};
+
+/** Refusals in the gateway's own shape, so the page reads every error the same way. */
 function refuse(status: number, message: string): Response {
-  return Response.json({ error: message }, { status, headers: { "cache-control": "no-store" } });
+  return Response.json(
+    { error: { code: codes[status] ?? "ERROR", message } },
+    { status, headers: { "cache-control": "no-store" } },
+  );
 }
 
 export async function proxyTryIt(request: TTryRequest, deploymentId: string): Promise<Response> {

@@ -166,13 +166,14 @@ export function DeployForm({ versionId, modelName, tag, onClose }: TProps) {
             <SelectField
               label="Batching"
               name="batching"
+              hint="auto batches when the model has a batch dimension."
               value={values.batching}
               onChange={(event) => {
                 const batching = event.currentTarget.value as TDeployFormValues["batching"];
                 setValues((old) => ({ ...old, batching }));
               }}
             >
-              <option value="auto">auto (when the model has a batch dimension)</option>
+              <option value="auto">auto</option>
               <option value="on">on</option>
               <option value="off">off</option>
             </SelectField>

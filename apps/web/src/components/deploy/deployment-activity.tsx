@@ -78,7 +78,7 @@ export function DeploymentActivity({ deployment }: { deployment: TDeployment }) 
                 >
                   {formatRelative(event.createdAt)}
                 </time>
-                <div className="flex min-w-0 flex-col gap-1">
+                <div className="flex min-w-0 flex-col items-start gap-1">
                   <DeploymentStatusBadge status={event.status} />
                   <span className="break-words text-slate-700 dark:text-slate-300">
                     {event.message}

@@ -15,7 +15,12 @@ import {
 type TPoint = RouterOutputs["deployment"]["metrics"]["points"][number];
 type TLine = { key: keyof TPoint; name: string; color: string };
 
-const time = new Intl.DateTimeFormat("en", { hour: "2-digit", minute: "2-digit" });
+const time = new Intl.DateTimeFormat("en", {
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  hour12: false,
+});
 
 function formatValue(value: unknown): string {
   const n = Number(value);
