@@ -46,7 +46,7 @@ test("deployment pages and try-it refuse anonymous, cross-site and other users' 
 }) => {
   const theirs = await someoneElsesDeployment();
   const body = {
-    inputs: [{ name: "float_input", shape: [1, 4], datatype: "FP32", data: [1, 2, 3, 4] }],
+    inputs: [{ name: "input", shape: [1, 4], datatype: "FP32", data: [1, 2, 3, 4] }],
   };
 
   await page.goto(`/deployments/${theirs}`);
