@@ -111,9 +111,7 @@ test("model → upload → deploy → running → try-it → charts → scoped p
       method: "POST",
       headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
       body: JSON.stringify({
-        inputs: [
-          { name: "float_input", shape: [1, 4], datatype: "FP32", data: [6.7, 3, 5.2, 2.3] },
-        ],
+        inputs: [{ name: "input", shape: [1, 4], datatype: "FP32", data: [6.7, 3, 5.2, 2.3] }],
       }),
     },
   );

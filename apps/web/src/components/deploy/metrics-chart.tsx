@@ -64,7 +64,7 @@ export default function MetricsChart({
           {lines.map((line) => (
             <Line
               key={line.key}
-              type="monotone"
+              type="linear"
               dataKey={line.key}
               name={line.name}
               stroke={line.color}
