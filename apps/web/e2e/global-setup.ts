@@ -53,6 +53,8 @@ export default async function globalSetup() {
     // Every test registers its own users from one address; the per-IP limit has tests of its own in the API.
     REGISTRATION_MAX_PER_IP: "1000",
     DATABASE_URL: "",
+    // The deployment journey waits for charts: the API reads its replicas every 2 s instead of the default.
+    METRICS_SCRAPE_SECONDS: "2",
   });
   const web = start(
     "dashboard",

@@ -53,4 +53,13 @@ describe("parseWebConfig", () => {
       parseWebConfig({ NEXTAUTH_URL: "http://localhost:3000", NEXTAUTH_SECRET: secret }).isSecure,
     ).toBe(false);
   });
+
+  it("reads GRAFANA_URL without its trailing slash and refuses a non-URL", () => {
+    const env = { KUBESERVE_HOME: mkdtempSync(path.join(tmpdir(), "ks-web-")) };
+    expect(parseWebConfig(env).grafanaUrl).toBeUndefined();
+    expect(parseWebConfig({ ...env, GRAFANA_URL: "http://grafana:3001/" }).grafanaUrl).toBe(
+      "http://grafana:3001",
+    );
+    expect(() => parseWebConfig({ ...env, GRAFANA_URL: "grafana" })).toThrow(/GRAFANA_URL/);
+  });
 });

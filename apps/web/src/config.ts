@@ -23,6 +23,11 @@ const ZWebEnv = z.object({
   WEB_DEMO_PREFILL: z
     .enum(["true", "false", "1", "0"], { error: "must be true or false" })
     .optional(),
+  // Grafana's base URL as the browser reaches it; unset, the deployment page shows only its own charts.
+  GRAFANA_URL: z
+    .url({ error: "must be Grafana's URL as browsers reach it, e.g. https://grafana.example.com" })
+    .regex(/^https?:\/\//, "must be an http(s) URL")
+    .optional(),
   SEED_DEMO_EMAIL: z.string().default("demo@kubeserve.local"),
   SEED_DEMO_PASSWORD: z.string().default("kubeserve-demo"),
 });
@@ -36,6 +41,8 @@ export type TWebConfig = {
   isSecure: boolean;
   /** Prefilled on the login page in development, or when WEB_DEMO_PREFILL is on. */
   demo: { email: string; password: string } | undefined;
+  /** Embeds Grafana panels on deployment pages (for admins) when set. */
+  grafanaUrl: string | undefined;
 };
 
 function findHomeDir(start = process.cwd()): string {
@@ -90,6 +97,7 @@ export function parseWebConfig(env: Record<string, string | undefined>): TWebCon
     demo: (e.WEB_DEMO_PREFILL ? ["true", "1"].includes(e.WEB_DEMO_PREFILL) : isDevelopment)
       ? { email: e.SEED_DEMO_EMAIL, password: e.SEED_DEMO_PASSWORD }
       : undefined,
+    grafanaUrl: e.GRAFANA_URL?.replace(/\/$/, ""),
   };
 }
 

@@ -125,6 +125,7 @@ describe("metrics window and autoscaler on running replicas", () => {
     expect(last?.p50Ms).toBeGreaterThan(0);
     expect(last?.p99Ms).toBeGreaterThanOrEqual(last?.p50Ms ?? 0);
     expect(last?.averageBatchSize).toBeGreaterThanOrEqual(rows.length);
+    expect(last?.replicas).toBe(1);
     // Another user sees nothing of it.
     const stranger = await h.signUp("nosy");
     await expect(stranger.api.deployment.metrics({ id: d.deploymentId })).rejects.toThrow(

@@ -26,6 +26,8 @@ type TPoint = {
   inFlight: number;
   batchSum: number;
   batchCount: number;
+  /** Replicas that answered this scrape. */
+  replicas: number;
 };
 
 export type TReplicaMetrics = {
@@ -149,6 +151,7 @@ export function createReplicaMetrics(options: {
       inFlight: 0,
       batchSum: 0,
       batchCount: 0,
+      replicas: 0,
     };
     await Promise.all(
       runtime.endpoints(id).map(async (endpoint) => {
@@ -158,6 +161,7 @@ export function createReplicaMetrics(options: {
         }).catch(() => undefined);
         if (!response?.ok) return;
         const scrape = parseScrape(await response.text());
+        point.replicas += 1;
         const key = `${endpoint.replicaId}@${endpoint.origin}`;
         const before = last.get(key);
         last.set(key, scrape);
@@ -202,6 +206,7 @@ export function createReplicaMetrics(options: {
           p99Ms: quantile(0.99, p.buckets),
           inFlight: p.inFlight,
           averageBatchSize: p.batchCount > 0 ? p.batchSum / p.batchCount : null,
+          replicas: p.replicas,
         })),
       };
     },

@@ -200,6 +200,8 @@ export const ZMetricsPoint = z.object({
   p99Ms: z.number().nullable(),
   inFlight: z.number(),
   averageBatchSize: z.number().nullable(),
+  /** Replicas that answered the scrape behind this point (the dashboard charts it). */
+  replicas: z.number().int(),
 });
 
 export const ZDeploymentMetrics = z.object({

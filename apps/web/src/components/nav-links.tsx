@@ -9,6 +9,11 @@ const links = [
     label: "Models",
     isActive: (path: string) => path === "/" || path.startsWith("/models"),
   },
+  {
+    href: "/deployments",
+    label: "Deployments",
+    isActive: (path: string) => path.startsWith("/deployments"),
+  },
   { href: "/keys", label: "API keys", isActive: (path: string) => path.startsWith("/keys") },
 ];
 

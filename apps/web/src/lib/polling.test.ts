@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { busyPollMs, idlePollMs, pollInterval } from "./polling";
+import { busyPollMs, deploymentPollMs, idlePollMs, pollInterval } from "./polling";
 
 describe("pollInterval", () => {
   it("is calm when nothing moves", () => {
@@ -15,5 +15,14 @@ describe("pollInterval", () => {
     ).toBe(busyPollMs);
     expect(pollInterval([{ deployments: [{ status: "stopping" }] }], false)).toBe(busyPollMs);
     expect(pollInterval([], true)).toBe(busyPollMs);
+  });
+});
+
+describe("deploymentPollMs", () => {
+  it("polls every 2 s while deploying and every 30 s once settled", () => {
+    expect(deploymentPollMs(["deploying"])).toBe(2_000);
+    expect(deploymentPollMs(["running", "pending"])).toBe(2_000);
+    expect(deploymentPollMs(["running", "failed", "stopped"])).toBe(30_000);
+    expect(deploymentPollMs(undefined)).toBe(30_000);
   });
 });

@@ -52,3 +52,8 @@ export function useIsUploading(): boolean {
     () => false,
   );
 }
+
+/** A deployment page or list: every 2 s while a deployment is on its way somewhere, 30 s once it settled. */
+export function deploymentPollMs(statuses: readonly string[] | undefined): number {
+  return statuses?.some((status) => movingDeploymentStatuses.has(status)) ? busyPollMs : idlePollMs;
+}

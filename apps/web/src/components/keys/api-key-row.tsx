@@ -10,7 +10,13 @@ import { useTRPC } from "~/trpc/react";
 
 type TApiKey = RouterOutputs["apiKey"]["list"][number];
 
-export function ApiKeyRow({ apiKey }: { apiKey: TApiKey }) {
+export function ApiKeyRow({
+  apiKey,
+  deploymentNames,
+}: {
+  apiKey: TApiKey;
+  deploymentNames: ReadonlyMap<string, string>;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [isConfirming, setIsConfirming] = useState(false);
@@ -25,6 +31,16 @@ export function ApiKeyRow({ apiKey }: { apiKey: TApiKey }) {
       <td className="px-4 py-3 font-medium">{apiKey.name}</td>
       <td className="px-4 py-3">
         <code className="font-mono text-xs">{apiKey.prefix}…</code>
+      </td>
+      <td className="px-4 py-3">
+        <span className="rounded bg-slate-100 px-1.5 py-0.5 text-xs font-medium dark:bg-slate-800">
+          {apiKey.kind}
+        </span>
+        <span className="ml-2 text-xs text-slate-500">
+          {apiKey.deploymentIds.length === 0
+            ? "all deployments"
+            : apiKey.deploymentIds.map((id) => deploymentNames.get(id) ?? "deleted").join(", ")}
+        </span>
       </td>
       <td className="px-4 py-3">
         <time dateTime={apiKey.createdAt} suppressHydrationWarning>

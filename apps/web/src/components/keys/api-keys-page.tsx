@@ -2,7 +2,7 @@
 
 import { Button, EmptyState, ErrorNotice } from "@kubeserve/ui";
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { readApiErrorMessage } from "~/lib/api-error";
 import { useTRPC } from "~/trpc/react";
 import { ApiKeyRow } from "./api-key-row";
@@ -13,6 +13,11 @@ export function ApiKeysPage() {
   const [isCreating, setIsCreating] = useState(false);
   const keys = useQuery(trpc.apiKey.list.queryOptions({ includeRevoked: true }));
   const items = keys.data ?? [];
+  const deployments = useQuery(trpc.deployment.list.queryOptions({ limit: 100 }));
+  const deploymentNames = useMemo(
+    () => new Map((deployments.data?.items ?? []).map((d) => [d.id, d.name])),
+    [deployments.data],
+  );
   return (
     <div className="flex flex-col gap-6">
       <div className="flex flex-wrap items-end justify-between gap-4">
@@ -43,7 +48,7 @@ export function ApiKeysPage() {
       ) : null}
       {items.length > 0 ? (
         <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-          <table className="w-full min-w-[36rem] text-left text-sm">
+          <table className="w-full min-w-[44rem] text-left text-sm">
             <thead className="border-b border-slate-200 bg-slate-50 text-xs tracking-wide text-slate-500 uppercase dark:border-slate-800 dark:bg-slate-900/60 dark:text-slate-400">
               <tr>
                 <th scope="col" className="px-4 py-2 font-medium">
@@ -51,6 +56,9 @@ export function ApiKeysPage() {
                 </th>
                 <th scope="col" className="px-4 py-2 font-medium">
                   Key
+                </th>
+                <th scope="col" className="px-4 py-2 font-medium">
+                  Scope
                 </th>
                 <th scope="col" className="px-4 py-2 font-medium">
                   Created
@@ -65,7 +73,7 @@ export function ApiKeysPage() {
             </thead>
             <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
               {items.map((key) => (
-                <ApiKeyRow key={key.id} apiKey={key} />
+                <ApiKeyRow key={key.id} apiKey={key} deploymentNames={deploymentNames} />
               ))}
             </tbody>
           </table>

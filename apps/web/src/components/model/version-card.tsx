@@ -1,6 +1,7 @@
 import type { RouterOutputs } from "@kubeserve/api";
 import { CopyButton } from "@kubeserve/ui";
 import { memo } from "react";
+import { VersionDeploy } from "~/components/deploy/version-deploy";
 import { formatBytes, formatRelative } from "~/lib/format";
 import { ArtifactUploadSlot } from "./artifact-upload-slot";
 import { SignatureTable } from "./signature-table";
@@ -54,6 +55,9 @@ export const VersionCard = memo(function VersionCard({ version }: { version: TVe
       ) : null}
       <ArtifactUploadSlot version={{ ...version, hasArtifact: artifact !== null }} />
       {version.signature ? <SignatureTable signature={version.signature} /> : null}
+      {version.status === "ready" ? (
+        <VersionDeploy versionId={version.id} modelId={version.modelId} tag={version.tag} />
+      ) : null}
     </li>
   );
 });
