@@ -32,6 +32,8 @@ export type TDesiredDeployment = {
   /** Bumped on every version change: replicas of an older generation are replaced one by one. */
   generation: number;
   model: TModelSource;
+  /** Which model server runs it (the version's framework); absent means ONNX. */
+  framework?: "onnx" | "sklearn" | undefined;
   replicas: number;
   resources: TResources;
   runtimeOptions: TRuntimeOptions;

@@ -67,7 +67,8 @@ export async function readPidRecords(root: string): Promise<TPidRecord[]> {
 
 /** Starts the model server with its output appended to `logFile` (not a pipe, so it outlives an API crash). */
 export async function spawnReplica(options: {
-  cli: string;
+  command: string;
+  args: string[];
   env: Record<string, string>;
   logFile: string;
 }): Promise<TSpawned> {
@@ -75,7 +76,7 @@ export async function spawnReplica(options: {
   const logOffset = (await stat(options.logFile).catch(() => undefined))?.size ?? 0;
   const fd = openSync(options.logFile, "a", 0o600);
   try {
-    const child = spawn(process.execPath, [options.cli], {
+    const child = spawn(options.command, options.args, {
       // Cast: Next's types (the dashboard type-checks this file too) make NODE_ENV a required key.
       env: options.env as NodeJS.ProcessEnv,
       stdio: ["ignore", fd, fd],

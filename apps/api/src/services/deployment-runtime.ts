@@ -23,7 +23,7 @@ export const runtimeRowSelect = {
   runtimeOptions: true,
   autoscaling: true,
   model: { select: { name: true } },
-  version: { select: { tag: true, artifactUri: true, artifactSha256: true } },
+  version: { select: { tag: true, framework: true, artifactUri: true, artifactSha256: true } },
 } as const;
 
 export type TRuntimeRow = Prisma.DeploymentGetPayload<{ select: typeof runtimeRowSelect }>;
@@ -62,6 +62,7 @@ export function toDesired(deps: TDeps, row: TRuntimeRow): TDesiredDeployment {
       row.version.artifactSha256 ?? "",
       row.id,
     ),
+    framework: row.version.framework,
     replicas: row.replicas,
     resources: row.resources as TDesiredDeployment["resources"],
     runtimeOptions: row.runtimeOptions as TDesiredDeployment["runtimeOptions"],

@@ -1,0 +1,84 @@
+import { execFile } from "node:child_process";
+import type { TRuntimeConfig } from "../config/runtime";
+import type { TSklearnConfig } from "../config/sklearn";
+import type { TDesiredDeployment } from "./driver";
+import { sklearnEnv } from "./sklearn-tools";
+
+// Which model server a local replica runs, chosen by the version's framework: ONNX → apps/inference's CLI on
+// this Node, scikit-learn → `SKLEARN_PYTHON -m kubeserve_sklearn serve`. Both take the same KUBESERVE_*
+// variables (port 0 + "listening" line, replica token, batching), so readiness and restarts are shared.
+
+export type TLaunch = { command: string; args: string[]; env: Record<string, string> };
+
+/** A replica that cannot start at all (no usable interpreter): failed at once, not restarted. */
+export class LaunchError extends Error {
+  override name = "LaunchError";
+}
+
+const preflightScript = [
+  "import sys",
+  "assert sys.version_info >= (3, 10), 'Python 3.10 or later is needed, this is ' + sys.version.split()[0]",
+  "missing = []",
+  "for name in ('numpy', 'sklearn', 'joblib', 'uvicorn'):",
+  "    try:",
+  "        __import__(name)",
+  "    except Exception as error:",
+  "        missing.append(f'{name} ({type(error).__name__}: {error})')",
+  "assert not missing, 'cannot import ' + ', '.join(missing)",
+  "import kubeserve_sklearn",
+].join("\n");
+
+const preflights = new Map<string, Promise<string | undefined>>();
+
+function runPreflight(config: TSklearnConfig): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile(
+      config.python,
+      ["-c", preflightScript],
+      { env: sklearnEnv(config), timeout: 60_000, cwd: config.runtimePath },
+      (error, _stdout, stderr) => {
+        if (!error) return resolve(undefined);
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT" || code === "EACCES") {
+          return resolve(`SKLEARN_PYTHON=${config.python} cannot be run (${code})`);
+        }
+        const last = stderr.trim().split("\n").at(-1) ?? error.message;
+        resolve(
+          `the scikit-learn runtime cannot start with SKLEARN_PYTHON=${config.python}: ${last.replace(/^AssertionError: /, "")}`,
+        );
+      },
+    );
+  });
+}
+
+/** Checked once per interpreter and runtime folder (a failed check is retried on the next deploy). */
+export async function checkSklearnRuntime(config: TSklearnConfig): Promise<string | undefined> {
+  const key = `${config.python}\0${config.runtimePath}`;
+  let check = preflights.get(key);
+  if (!check) {
+    check = runPreflight(config);
+    preflights.set(key, check);
+  }
+  const problem = await check;
+  if (problem) preflights.delete(key);
+  return problem;
+}
+
+export async function launchFor(
+  spec: TDesiredDeployment,
+  runtime: TRuntimeConfig,
+  sklearn: TSklearnConfig | undefined,
+  env: Record<string, string>,
+): Promise<TLaunch> {
+  if ((spec.framework ?? "onnx") === "onnx") {
+    return { command: process.execPath, args: [runtime.inferenceCli], env };
+  }
+  if (!sklearn) throw new LaunchError("the scikit-learn runtime is not configured on this API");
+  const problem = await checkSklearnRuntime(sklearn);
+  if (problem) throw new LaunchError(problem);
+  return {
+    command: sklearn.python,
+    args: ["-m", "kubeserve_sklearn", "serve"],
+    env: { ...env, ...sklearnEnv(sklearn) },
+  };
+}
