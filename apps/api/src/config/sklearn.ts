@@ -42,7 +42,22 @@ export const ZSklearnEnv = z.object({
   SKLEARN_INSPECT_MAX_MEMORY_BYTES: positiveInt("a positive number of bytes").default(4 * 1024 ** 3),
   SKLEARN_PICKLE_ALLOW: ZPickleAllow,
   SKLEARN_VENV_DIR: z.string().min(1).optional(),
+  SKLEARN_VENV_TIMEOUT_SECONDS: positiveInt("a positive number of seconds").default(600),
+  // pip's own settings, handed to the venv build only (a wheelhouse or a private index)
+  PIP_INDEX_URL: z.string().min(1).optional(),
+  PIP_EXTRA_INDEX_URL: z.string().min(1).optional(),
+  PIP_FIND_LINKS: z.string().min(1).optional(),
+  PIP_NO_INDEX: z.string().min(1).optional(),
+  PIP_TRUSTED_HOST: z.string().min(1).optional(),
 });
+
+const pipVariables = [
+  "PIP_INDEX_URL",
+  "PIP_EXTRA_INDEX_URL",
+  "PIP_FIND_LINKS",
+  "PIP_NO_INDEX",
+  "PIP_TRUSTED_HOST",
+] as const;
 
 export type TSklearnEnv = z.infer<typeof ZSklearnEnv>;
 
@@ -56,6 +71,9 @@ export type TSklearnConfig = {
   pickleAllow: string[];
   /** per-requirements-hash venvs (local runtime) */
   venvDir: string;
+  venvTimeoutMs: number;
+  /** PIP_* variables passed to `pip install` in the venv build */
+  pipEnv: Record<string, string>;
 };
 
 /** `runtimes/sklearn` of this checkout, found from this file upwards. */
@@ -79,5 +97,9 @@ export function toSklearnConfig(e: TSklearnEnv, homeDir: string): TSklearnConfig
     },
     pickleAllow: e.SKLEARN_PICKLE_ALLOW,
     venvDir: path.resolve(e.SKLEARN_VENV_DIR ?? path.join(homeDir, "runtimes")),
+    venvTimeoutMs: e.SKLEARN_VENV_TIMEOUT_SECONDS * 1000,
+    pipEnv: Object.fromEntries(
+      pipVariables.flatMap((name) => (e[name] === undefined ? [] : [[name, e[name]]])),
+    ),
   };
 }

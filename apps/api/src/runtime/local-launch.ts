@@ -2,7 +2,8 @@ import { execFile } from "node:child_process";
 import type { TRuntimeConfig } from "../config/runtime";
 import type { TSklearnConfig } from "../config/sklearn";
 import type { TDesiredDeployment } from "./driver";
-import { sklearnEnv } from "./sklearn-tools";
+import path from "node:path";
+import { runSklearnTool, sklearnEnv, stderrTail } from "./sklearn-tools";
 
 // Which model server a local replica runs, chosen by the version's framework: ONNX → apps/inference's CLI on
 // this Node, scikit-learn → `SKLEARN_PYTHON -m kubeserve_sklearn serve`. Both take the same KUBESERVE_*
@@ -64,6 +65,46 @@ export async function checkSklearnRuntime(config: TSklearnConfig): Promise<strin
   return problem;
 }
 
+/**
+ * The interpreter for a version with requirements.txt: a venv layered on SKLEARN_PYTHON
+ * (--system-site-packages), built once per requirements hash, wheels only, read-only once built.
+ */
+async function pythonFor(spec: TDesiredDeployment, sklearn: TSklearnConfig): Promise<string> {
+  const requirements = spec.requirements;
+  if (!requirements) return sklearn.python;
+  if (!path.isAbsolute(requirements.uri)) {
+    throw new LaunchError(
+      "requirements.txt is on S3 storage; the local runtime builds venvs from the fs store only",
+    );
+  }
+  const result = await runSklearnTool(
+    sklearn,
+    [
+      "venv",
+      "--requirements",
+      requirements.uri,
+      "--root",
+      sklearn.venvDir,
+      "--timeout",
+      String(Math.round(sklearn.venvTimeoutMs / 1000)),
+    ],
+    { timeoutMs: sklearn.venvTimeoutMs + 30_000, env: sklearn.pipEnv },
+  );
+  const answer = result.answer;
+  if (result.code === 0 && typeof answer?.python === "string") return answer.python;
+  if (result.startError) throw new LaunchError(result.startError);
+  if (result.isTimedOut) {
+    throw new LaunchError(
+      `installing requirements.txt took longer than ${sklearn.venvTimeoutMs / 1000} s (SKLEARN_VENV_TIMEOUT_SECONDS)`,
+    );
+  }
+  const pipTail = Array.isArray(answer?.pipTail) ? (answer.pipTail as string[]).slice(-5) : [];
+  const error = typeof answer?.error === "string" ? answer.error : stderrTail(result.stderr);
+  throw new LaunchError(
+    `requirements.txt could not be installed: ${error}${pipTail.length > 0 ? `: ${pipTail.join(" | ")}` : ""}`,
+  );
+}
+
 export async function launchFor(
   spec: TDesiredDeployment,
   runtime: TRuntimeConfig,
@@ -77,7 +118,7 @@ export async function launchFor(
   const problem = await checkSklearnRuntime(sklearn);
   if (problem) throw new LaunchError(problem);
   return {
-    command: sklearn.python,
+    command: await pythonFor(spec, sklearn),
     args: ["-m", "kubeserve_sklearn", "serve"],
     env: { ...env, ...sklearnEnv(sklearn) },
   };
