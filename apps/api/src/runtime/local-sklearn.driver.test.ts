@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, realpathSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,6 +16,7 @@ import { createLocalDriver } from "./local.driver";
 
 const fixturesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../test/fixtures");
 const irisJoblib = path.join(fixturesDir, "iris-logreg.joblib");
+const runtimeDir = path.resolve(fixturesDir, "../../../../runtimes/sklearn");
 const samples = readIrisSamples();
 const log = pino({ level: "silent" });
 
@@ -100,6 +102,27 @@ describe("local runtime with scikit-learn versions", () => {
     expect(status).toMatchObject({ phase: "running" });
     const pid = status.replicas[0]?.pid;
     expect(realpathSync(`/proc/${pid}/exe`)).toBe(realpathSync("/usr/bin/python3"));
+  });
+
+  it("a requirement from a local wheelhouse is installed into a venv per requirements hash, which serves", async () => {
+    const wheels = mkdtempSync(path.join(tmpdir(), "ks-wheels-"));
+    // The runtime's own test helper writes a tiny pure-Python wheel with zipfile (no setup.py anywhere).
+    execFileSync(
+      "/usr/bin/python3",
+      ["-c", "import sys; from pathlib import Path; from tests.test_venv import build_wheel; build_wheel(Path(sys.argv[1]))", wheels],
+      { cwd: runtimeDir },
+    );
+    const venvs = mkdtempSync(path.join(tmpdir(), "ks-venvs-"));
+    const driver = newDriver({ PIP_NO_INDEX: "1", PIP_FIND_LINKS: wheels, SKLEARN_VENV_DIR: venvs });
+    const spec = desired({ requirements: requirementsFile("kubeserve-tinypkg==1.0.0\n") });
+    await driver.apply(spec);
+    const status = driver.status(spec.id);
+    expect(status.phase, status.reason).toBe("running");
+    const argv0 = readFileSync(`/proc/${status.replicas[0]?.pid}/cmdline`, "utf8").split("\0")[0];
+    expect(argv0?.startsWith(`${venvs}/`)).toBe(true);
+    const [endpoint] = driver.endpoints(spec.id);
+    if (!endpoint) throw new Error("no endpoint");
+    expect((await predict(endpoint.origin, { authorization: `Bearer ${endpoint.token}` })).status).toBe(200);
   });
 
   it("a requirement no index or wheelhouse has → failed with pip's reason, no restarts", async () => {
