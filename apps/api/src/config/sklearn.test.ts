@@ -17,7 +17,9 @@ describe("scikit-learn configuration", () => {
       venvDir: path.join(dir, "runtimes"),
     });
     expect(sklearn.runtimePath).toMatch(/runtimes\/sklearn$/);
-    expect(existsSync(path.join(sklearn.runtimePath, "kubeserve_sklearn", "__main__.py"))).toBe(true);
+    expect(existsSync(path.join(sklearn.runtimePath, "kubeserve_sklearn", "__main__.py"))).toBe(
+      true,
+    );
   });
 
   it("takes an admin allow-list of exact module.qualname pairs and refuses anything else by name", () => {

@@ -39,7 +39,9 @@ export const ZSklearnEnv = z.object({
   SKLEARN_PYTHON: z.string().min(1).default("/usr/bin/python3"),
   SKLEARN_RUNTIME_PATH: z.string().min(1).optional(),
   SKLEARN_INSPECT_TIMEOUT_SECONDS: positiveInt("a positive number of seconds").default(60),
-  SKLEARN_INSPECT_MAX_MEMORY_BYTES: positiveInt("a positive number of bytes").default(4 * 1024 ** 3),
+  SKLEARN_INSPECT_MAX_MEMORY_BYTES: positiveInt("a positive number of bytes").default(
+    4 * 1024 ** 3,
+  ),
   SKLEARN_PICKLE_ALLOW: ZPickleAllow,
   SKLEARN_VENV_DIR: z.string().min(1).optional(),
   SKLEARN_VENV_TIMEOUT_SECONDS: positiveInt("a positive number of seconds").default(600),

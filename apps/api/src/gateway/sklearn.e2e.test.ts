@@ -12,7 +12,10 @@ import { authHeaders, listKeys } from "../test/uploads";
 // the sandbox for its signature), deploy it on the local runtime (kubeserve_sklearn under SKLEARN_PYTHON),
 // predict through the gateway with an API key; and the pickles that must never be unpickled.
 
-const fixturesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../test/fixtures");
+const fixturesDir = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../../test/fixtures",
+);
 const python = "/usr/bin/python3";
 
 type TSamples = { inputs: number[][]; predict: number[]; predict_proba?: number[][] };
@@ -40,7 +43,9 @@ function systemPickle(marker: string): Buffer {
 
 function expectClose(actual: number[], expected: number[], tolerance = 1e-6) {
   expect(actual).toHaveLength(expected.length);
-  actual.forEach((value, i) => expect(Math.abs(value - (expected[i] ?? NaN))).toBeLessThan(tolerance));
+  actual.forEach((value, i) =>
+    expect(Math.abs(value - (expected[i] ?? NaN))).toBeLessThan(tolerance),
+  );
 }
 
 describe("scikit-learn models through the gateway on postgres", () => {

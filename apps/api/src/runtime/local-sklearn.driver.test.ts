@@ -14,7 +14,10 @@ import { createLocalDriver } from "./local.driver";
 // The local runtime with scikit-learn versions: the framework picks kubeserve_sklearn under SKLEARN_PYTHON,
 // the replica token guards it as it guards apps/inference, and what cannot start fails with the reason.
 
-const fixturesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../test/fixtures");
+const fixturesDir = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../../test/fixtures",
+);
 const irisJoblib = path.join(fixturesDir, "iris-logreg.joblib");
 const runtimeDir = path.resolve(fixturesDir, "../../../../runtimes/sklearn");
 const samples = readIrisSamples();
@@ -91,7 +94,9 @@ describe("local runtime with scikit-learn versions", () => {
       200,
     );
     expect((await predict(endpoint.origin, {})).status).toBe(401);
-    expect((await predict(endpoint.origin, { authorization: "Bearer not-the-token-at-all" })).status).toBe(401);
+    expect(
+      (await predict(endpoint.origin, { authorization: "Bearer not-the-token-at-all" })).status,
+    ).toBe(401);
   });
 
   it("a requirements.txt the base interpreter satisfies runs on it, without building a venv", async () => {
@@ -109,11 +114,19 @@ describe("local runtime with scikit-learn versions", () => {
     // The runtime's own test helper writes a tiny pure-Python wheel with zipfile (no setup.py anywhere).
     execFileSync(
       "/usr/bin/python3",
-      ["-c", "import sys; from pathlib import Path; from tests.test_venv import build_wheel; build_wheel(Path(sys.argv[1]))", wheels],
+      [
+        "-c",
+        "import sys; from pathlib import Path; from tests.test_venv import build_wheel; build_wheel(Path(sys.argv[1]))",
+        wheels,
+      ],
       { cwd: runtimeDir },
     );
     const venvs = mkdtempSync(path.join(tmpdir(), "ks-venvs-"));
-    const driver = newDriver({ PIP_NO_INDEX: "1", PIP_FIND_LINKS: wheels, SKLEARN_VENV_DIR: venvs });
+    const driver = newDriver({
+      PIP_NO_INDEX: "1",
+      PIP_FIND_LINKS: wheels,
+      SKLEARN_VENV_DIR: venvs,
+    });
     const spec = desired({ requirements: requirementsFile("kubeserve-tinypkg==1.0.0\n") });
     await driver.apply(spec);
     const status = driver.status(spec.id);
@@ -122,7 +135,9 @@ describe("local runtime with scikit-learn versions", () => {
     expect(argv0?.startsWith(`${venvs}/`)).toBe(true);
     const [endpoint] = driver.endpoints(spec.id);
     if (!endpoint) throw new Error("no endpoint");
-    expect((await predict(endpoint.origin, { authorization: `Bearer ${endpoint.token}` })).status).toBe(200);
+    expect(
+      (await predict(endpoint.origin, { authorization: `Bearer ${endpoint.token}` })).status,
+    ).toBe(200);
   });
 
   it("a requirement no index or wheelhouse has → failed with pip's reason, no restarts", async () => {
@@ -149,7 +164,7 @@ describe("local runtime with scikit-learn versions", () => {
     const bare = mkdtempSync(path.join(tmpdir(), "ks-bare-python-"));
     const script = path.join(bare, "python3");
     // A Python with an empty module path stands in for one without numpy and scikit-learn.
-    writeFileSync(script, "#!/bin/sh\nexec /usr/bin/python3 -I -S \"$@\"\n", { mode: 0o755 });
+    writeFileSync(script, '#!/bin/sh\nexec /usr/bin/python3 -I -S "$@"\n', { mode: 0o755 });
     const driver = newDriver({ SKLEARN_PYTHON: script });
     const spec = desired();
     await driver.apply(spec);

@@ -14,8 +14,7 @@ import { type TSignature, ZSignature, ZSklearnInfo } from "../schemas/version";
 // process only reads the JSON answer.
 
 export type TSklearnInspection =
-  | { isValid: true; signature: TSignature; warnings: string[] }
-  | { isValid: false; reason: string };
+  { isValid: true; signature: TSignature; warnings: string[] } | { isValid: false; reason: string };
 
 /** Time for the interpreter to start and the scan to run, beyond the load's own limit. */
 const startupAllowanceMs = 30_000;
@@ -90,7 +89,14 @@ export async function inspectSklearnFile(
   const seconds = Math.max(1, Math.round(config.inspect.timeoutMs / 1000));
   const result = await runSklearnTool(
     config,
-    ["inspect", file, "--timeout", String(seconds), "--memory-bytes", String(config.inspect.maxMemoryBytes)],
+    [
+      "inspect",
+      file,
+      "--timeout",
+      String(seconds),
+      "--memory-bytes",
+      String(config.inspect.maxMemoryBytes),
+    ],
     { timeoutMs: config.inspect.timeoutMs + startupAllowanceMs },
   );
   return toInspection(result, config);
@@ -114,8 +120,7 @@ export async function inspectStoredSklearn(deps: TDeps, key: string): Promise<TS
 }
 
 export type TRequirementsCheck =
-  | { isValid: true; hash: string; names: string[] }
-  | { isValid: false; reason: string };
+  { isValid: true; hash: string; names: string[] } | { isValid: false; reason: string };
 
 /** Validates requirements.txt with the runtime's own parser (the one the venv build uses). */
 export async function checkRequirementsText(
@@ -146,7 +151,10 @@ export async function checkRequirementsText(
       const more = errors.length > 5 ? ` (and ${errors.length - 5} more)` : "";
       return { isValid: false, reason: `requirements.txt is refused: ${listed}${more}` };
     }
-    return { isValid: false, reason: `requirements.txt could not be checked: ${describeFailure(result, config)}` };
+    return {
+      isValid: false,
+      reason: `requirements.txt could not be checked: ${describeFailure(result, config)}`,
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
