@@ -36,7 +36,8 @@ function runPreflight(config: TSklearnConfig): Promise<string | undefined> {
     execFile(
       config.python,
       ["-c", preflightScript],
-      { env: sklearnEnv(config), timeout: 60_000, cwd: config.runtimePath },
+      // Cast: Next's types (the dashboard type-checks this file too) make NODE_ENV a required key.
+      { env: sklearnEnv(config) as NodeJS.ProcessEnv, timeout: 60_000, cwd: config.runtimePath },
       (error, _stdout, stderr) => {
         if (!error) return resolve(undefined);
         const code = (error as NodeJS.ErrnoException).code;
