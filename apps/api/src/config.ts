@@ -17,6 +17,7 @@ import {
   ZKubernetesEnv,
 } from "./config/kubernetes";
 import { RayConfigError, resolveRayConfig, type TRayConfig, ZRayEnv } from "./config/ray";
+import { type TSklearnConfig, toSklearnConfig, ZSklearnEnv } from "./config/sklearn";
 import { type TApiStorageConfig, toStorageConfig, ZStorageEnv } from "./config/storage";
 import { type TUploadConfig, toUploadConfig, ZUploadEnv } from "./config/uploads";
 
@@ -133,7 +134,8 @@ const ZEnv = ZBaseEnv.extend(ZStorageEnv.shape)
   .extend(ZRuntimeEnv.shape)
   .extend(ZUploadEnv.shape)
   .extend(ZKubernetesEnv.shape)
-  .extend(ZRayEnv.shape);
+  .extend(ZRayEnv.shape)
+  .extend(ZSklearnEnv.shape);
 
 export type TApiConfig = {
   nodeEnv: "development" | "test" | "production";
@@ -172,6 +174,7 @@ export type TApiConfig = {
   uploads: TUploadConfig;
   kubernetes: TKubernetesConfig;
   ray: TRayConfig;
+  sklearn: TSklearnConfig;
 };
 
 export class ConfigError extends Error {
@@ -252,6 +255,7 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): TApiConfig 
     uploads: toUploadConfig(e),
     kubernetes: toKubernetesConfig(e),
     ray: readRayConfig(e),
+    sklearn: toSklearnConfig(e, homeDir),
   };
 }
 

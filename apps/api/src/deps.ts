@@ -61,7 +61,12 @@ export function createDeps(options: {
   const { secret, deviceTtlSeconds } = options.config.auth;
   const { config, log } = options;
   const upstreams = createUpstreams();
-  const local = createLocalDriver({ config: config.runtime, log, drain: upstreams.drain });
+  const local = createLocalDriver({
+    config: config.runtime,
+    sklearn: config.sklearn,
+    log,
+    drain: upstreams.drain,
+  });
   const ray = config.ray.isEnabled ? createRayRuntime({ db: options.db, config, log }) : undefined;
   const runtimes = createRuntimeRegistry(ray ? [local, ray] : [local]);
   return {

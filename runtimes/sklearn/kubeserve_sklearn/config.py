@@ -54,6 +54,12 @@ def _choice(*options: str) -> Callable[[str], str]:
     return parse
 
 
+def _boolean(v: str) -> bool:
+    if v not in ("true", "false"):
+        raise ValueError("true or false")
+    return v == "true"
+
+
 def _sha256(v: str) -> str:
     if not re.match(r"^[0-9a-fA-F]{64}$", v):
         raise ValueError("64 hex digits")
@@ -78,6 +84,13 @@ SETTINGS: dict[str, tuple[str, str, Callable[[str], Any], Any, str]] = {
         _match(_TOKEN, "at least 16 printable ASCII characters, no spaces"),
         None,
         "require Authorization: Bearer <token> (prefer the env var: argv is public)",
+    ),
+    "public_health": (
+        "KUBESERVE_PUBLIC_HEALTH",
+        "public-health",
+        _boolean,
+        False,
+        "true: /v2/health/{live,ready} answer without the token (kubelet probes)",
     ),
     "max_body_bytes": ("KUBESERVE_MAX_BODY_BYTES", "max-body-bytes", _int(1024, 2**31), 32 << 20, "413 above"),
     "batching": ("KUBESERVE_BATCHING", "batching", _choice("auto", "on", "off"), "auto", "auto | on | off"),
@@ -137,6 +150,7 @@ class Config:
     host: str = "0.0.0.0"
     port: int = 8080
     auth_token: str | None = None
+    public_health: bool = False
     max_body_bytes: int = 32 << 20
     batching: str = "auto"
     max_batch_size: int = 32

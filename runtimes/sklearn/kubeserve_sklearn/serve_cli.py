@@ -50,7 +50,7 @@ def _serve_worker(config: Config, sock: socket.socket, logger: Logger, is_first:
     from .model_runtime import ModelLoadError, load_model
 
     metrics = Metrics(config.name, config.version, config.deployment)
-    state = State(config.name, config.version, metrics, config.auth_token, config.max_body_bytes)
+    state = State(config.name, config.version, metrics, config.auth_token, config.max_body_bytes, config.public_health)
     app = create_app(state)
     exit_code = {"value": 0}
     preloaded = None

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SKLEARN_PENDING_MESSAGE } from "../services/artifact.service";
 import {
   createHarness,
   startHttp,
@@ -120,7 +119,7 @@ describe.each(["fs", "s3"] as const)("one-shot artifact uploads (%s driver)", (d
     );
   });
 
-  it("stores a scikit-learn file with its requirements but keeps it pending for the scan", async () => {
+  it("stores a scikit-learn file with its requirements; the scan and the sandboxed load make it ready", async () => {
     const version = await createVersion(alice, "sklearn");
     const form = new FormData();
     form.append("requirements", new Blob(["scikit-learn==1.2.1\n"]), "requirements.txt");
@@ -129,42 +128,56 @@ describe.each(["fs", "s3"] as const)("one-shot artifact uploads (%s driver)", (d
     expect(response.status).toBe(200);
     const body = (await response.json()) as Record<string, unknown>;
     expect(body).toMatchObject({
-      status: "pending_upload",
-      statusMessage: SKLEARN_PENDING_MESSAGE,
+      status: "ready",
+      statusMessage: null,
       artifact: { filename: "iris.joblib", sha256: sha256(fixture("iris-logreg.joblib")) },
       requirements: { sha256: sha256(Buffer.from("scikit-learn==1.2.1\n")) },
-      signature: null,
+      signature: { inputs: [{ name: "input", datatype: "FP64", shape: [-1, 4] }] },
     });
   });
 
-  it("takes requirements as a text field after the file, and by PUT", async () => {
+  it("takes requirements by PUT before the file, and as a text field after it", async () => {
     const version = await createVersion(alice, "sklearn");
-    const form = new FormData();
-    form.append("file", new Blob([fixture("regression.joblib")]), "model.pkl");
-    form.append("requirements", "numpy\n");
-    expect((await postForm(version.id, form)).status).toBe(200);
     const put = await fetch(`${server.url}/api/v1/versions/${version.id}/requirements`, {
       method: "PUT",
       headers: authHeaders(alice.token),
       body: "scipy==1.10.1\n",
     });
     expect(put.status).toBe(200);
+    expect((await alice.api.version.get({ id: version.id })).requirements?.sha256).toBe(
+      sha256(Buffer.from("scipy==1.10.1\n")),
+    );
+    const form = new FormData();
+    form.append("file", new Blob([fixture("regression.joblib")]), "model.pkl");
+    form.append("requirements", "numpy\n");
+    expect((await postForm(version.id, form)).status).toBe(200);
     const after = await alice.api.version.get({ id: version.id });
-    expect(after.requirements?.sha256).toBe(sha256(Buffer.from("scipy==1.10.1\n")));
+    // A text field's line breaks may arrive as CRLF (FormData normalises them).
+    expect([sha256(Buffer.from("numpy\n")), sha256(Buffer.from("numpy\r\n"))]).toContain(
+      after.requirements?.sha256,
+    );
     expect(after.artifact?.filename).toBe("model.pkl");
+    expect(after.status).toBe("ready");
+    // Ready is immutable: requirements cannot change under a scanned model.
+    const late = await fetch(`${server.url}/api/v1/versions/${version.id}/requirements`, {
+      method: "PUT",
+      headers: authHeaders(alice.token),
+      body: "scipy\n",
+    });
+    expect(late.status).toBe(409);
   });
 
-  it("a second scikit-learn upload replaces the first file and removes it from the store", async () => {
+  it("a scanned scikit-learn version is immutable: a second upload → 409, the first file kept", async () => {
     const version = await createVersion(alice, "sklearn");
     expect((await putArtifact(version.id, fixture("iris-logreg.joblib"), "a.joblib")).status).toBe(
       200,
     );
     expect((await putArtifact(version.id, fixture("regression.joblib"), "b.joblib")).status).toBe(
-      200,
+      409,
     );
     const keys = await listKeys(h.deps.storage, `models/${alice.userId}/`);
-    expect(keys.filter((k) => k.includes("/a.joblib"))).toEqual([]);
-    expect(keys.some((k) => k.includes("/b.joblib"))).toBe(true);
+    expect(keys.some((k) => k.includes("/a.joblib"))).toBe(true);
+    expect(keys.filter((k) => k.includes("/b.joblib"))).toEqual([]);
   });
 
   it("version.uploadStatus and version.signature follow the upload; another tenant gets NOT_FOUND", async () => {

@@ -32,6 +32,10 @@ export type TDesiredDeployment = {
   /** Bumped on every version change: replicas of an older generation are replaced one by one. */
   generation: number;
   model: TModelSource;
+  /** Which model server runs it (the version's framework); absent means ONNX. */
+  framework?: "onnx" | "sklearn" | undefined;
+  /** requirements.txt of a scikit-learn version: a local path (fs store) or the object key (S3) */
+  requirements?: { uri: string; sha256: string } | undefined;
   replicas: number;
   resources: TResources;
   runtimeOptions: TRuntimeOptions;

@@ -66,16 +66,20 @@ export async function readPidRecords(root: string): Promise<TPidRecord[]> {
 }
 
 /** Starts the model server with its output appended to `logFile` (not a pipe, so it outlives an API crash). */
-export async function spawnReplica(options: {
-  cli: string;
-  env: Record<string, string>;
-  logFile: string;
-}): Promise<TSpawned> {
+export async function spawnReplica(
+  options: {
+    env: Record<string, string>;
+    logFile: string;
+  } & ({ command: string; args: string[] } | { cli: string }),
+): Promise<TSpawned> {
+  // `cli`: apps/inference's built CLI on this Node; `command`: any model server (local-launch.ts).
+  const [command, args] =
+    "cli" in options ? [process.execPath, [options.cli]] : [options.command, options.args];
   await mkdir(path.dirname(options.logFile), { recursive: true, mode: 0o700 });
   const logOffset = (await stat(options.logFile).catch(() => undefined))?.size ?? 0;
   const fd = openSync(options.logFile, "a", 0o600);
   try {
-    const child = spawn(process.execPath, [options.cli], {
+    const child = spawn(command, args, {
       // Cast: Next's types (the dashboard type-checks this file too) make NODE_ENV a required key.
       env: options.env as NodeJS.ProcessEnv,
       stdio: ["ignore", fd, fd],

@@ -2,7 +2,9 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { Logger } from "pino";
 import type { TRuntimeConfig } from "../config/runtime";
+import type { TSklearnConfig } from "../config/sklearn";
 import type { TDesiredDeployment, TDrainHook, TEndpoint, TReplicaStatus } from "./driver";
+import { LaunchError, launchFor } from "./local-launch";
 import {
   deploymentDir,
   isReplicaReady,
@@ -56,20 +58,20 @@ export type TState = {
 };
 
 /** A replica that stays ready this long has its crash count forgiven. */
-
-/** A replica that stays ready this long has its crash count forgiven. */
 const stableAfterMs = 30_000;
 
 export type TReplicaLifecycle = ReturnType<typeof createReplicaLifecycle>;
 
 export function createReplicaLifecycle(options: {
   config: TRuntimeConfig;
+  /** the scikit-learn model server's interpreter and package (sklearn versions only) */
+  sklearn?: TSklearnConfig | undefined;
   log: Logger;
   drain: TDrainHook | undefined;
   /** Called on every change of a replica (endpoints and status are recomputed there). */
   changed: (st: TState) => void;
 }) {
-  const { config, log, drain, changed } = options;
+  const { config, sklearn, log, drain, changed } = options;
 
   function toEndpoint(st: TState, r: TReplica): TEndpoint {
     return {
@@ -157,11 +159,15 @@ export function createReplicaLifecycle(options: {
     r.port = undefined;
     r.readyAt = undefined;
     changed(st);
-    const spawned = await spawnReplica({
-      cli: config.inferenceCli,
-      env: replicaEnv(r),
-      logFile: r.logFile,
-    });
+    let launch;
+    try {
+      launch = await launchFor(r.spec, config, sklearn, replicaEnv(r));
+    } catch (error) {
+      if (!(error instanceof LaunchError)) throw error;
+      failReplica(st, r, error.message);
+      return;
+    }
+    const spawned = await spawnReplica({ ...launch, logFile: r.logFile });
     r.pid = spawned.pid;
     r.exited = spawned.exited;
     r.logOffset = spawned.logOffset;
@@ -191,6 +197,16 @@ export function createReplicaLifecycle(options: {
       r.oomReason = `not ready within ${config.readyTimeoutMs / 1000} s`;
       await terminate(spawned.pid, 1000, spawned.exited);
     }
+  }
+
+  /** No restart can help (e.g. no usable interpreter): the deployment fails with the reason. */
+  function failReplica(st: TState, r: TReplica, reason: string): void {
+    r.state = "failed";
+    r.reason = reason;
+    st.failure = `replica ${r.id} cannot start: ${reason}`;
+    log.warn({ deployment: st.id, replica: r.id, reason }, "replica cannot start");
+    changed(st);
+    r.settle();
   }
 
   async function onExit(st: TState, r: TReplica, pid: number, exit: TExit): Promise<void> {

@@ -1,6 +1,7 @@
 import { rm } from "node:fs/promises";
 import type { Logger } from "pino";
 import type { TRuntimeConfig } from "../config/runtime";
+import type { TSklearnConfig } from "../config/sklearn";
 import type {
   TDesiredDeployment,
   TDrainHook,
@@ -23,19 +24,27 @@ import {
 } from "./local-process";
 import { createReplicaLifecycle, type TReplica, type TState } from "./local-replica";
 
-// The embedded runtime: the API supervises one `apps/inference` process per replica on 127.0.0.1.
+// The embedded runtime: the API supervises one model-server process per replica on 127.0.0.1 (apps/inference
+// for ONNX versions, kubeserve_sklearn for scikit-learn ones; see local-launch.ts).
 
 export type TLocalDriverOptions = {
   config: TRuntimeConfig;
+  sklearn?: TSklearnConfig | undefined;
   log: Logger;
   drain?: TDrainHook;
 };
 
-export function createLocalDriver({ config, log, drain }: TLocalDriverOptions): TRuntimeDriver {
+export function createLocalDriver({
+  config,
+  sklearn,
+  log,
+  drain,
+}: TLocalDriverOptions): TRuntimeDriver {
   const states = new Map<string, TState>();
   const listeners = new Set<(status: TRuntimeStatus) => void>();
   const { toEndpoint, newReplica, runOnce, onExit, stopReplica } = createReplicaLifecycle({
     config,
+    sklearn,
     log,
     drain,
     changed: (st) => changed(st),

@@ -25,10 +25,26 @@ export const ZOnnxHeader = z.object({
   modelVersion: z.number().int(),
 });
 
+/** Read by the sandboxed load of a scikit-learn file at upload (the pickle itself says nothing reliable). */
+export const ZSklearnInfo = z.object({
+  estimator: z.string(),
+  /** the version the file was saved with (from the pickle), null when it does not say */
+  sklearnVersion: z.string().nullable(),
+  runtimeSklearnVersion: z.string(),
+  featureNames: z.array(z.string()).nullable(),
+  classes: z.array(z.union([z.string(), z.number(), z.boolean()])).nullable(),
+  task: z.enum(["classification", "regression"]),
+  /** what V1 `:predict` returns: class probabilities for classifiers, else predictions */
+  v1Output: z.enum(["predict", "predict_proba"]),
+  warnings: z.array(z.string()),
+});
+export type TSklearnInfo = z.infer<typeof ZSklearnInfo>;
+
 export const ZSignature = z.object({
   inputs: z.array(ZTensorSpec),
   outputs: z.array(ZTensorSpec),
   header: ZOnnxHeader.optional(),
+  sklearn: ZSklearnInfo.optional(),
 });
 export type TSignature = z.infer<typeof ZSignature>;
 

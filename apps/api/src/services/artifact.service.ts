@@ -15,11 +15,10 @@ import { DomainError } from "../lib/errors";
 import type { TSignature, TVersion } from "../schemas/version";
 import type { TActor } from "./auth.service";
 import { inspectStoredOnnx } from "./onnx-inspect.service";
+import { checkRequirementsText, inspectStoredSklearn } from "./sklearn-inspect.service";
 import { getVersion, versionScope } from "./version.service";
 
 // Putting a file into a version: who may, which files, one upload at a time, and what "done" means.
-
-export const SKLEARN_PENDING_MESSAGE = "stored, awaiting the scikit-learn scan";
 
 const frameworkByExtension: Record<string, "onnx" | "sklearn"> = {
   ".onnx": "onnx",
@@ -226,11 +225,15 @@ export function toUploadError(error: unknown, what = "The file"): unknown {
 
 export type TStoredArtifact = { key: string; filename: string; size: number; sha256: string };
 
-export type TCheckedArtifact = TStoredArtifact & { signature: TSignature | null };
+export type TCheckedArtifact = TStoredArtifact & {
+  signature: TSignature | null;
+  /** e.g. a scikit-learn version other than the runtime's; shown as the ready version's message */
+  warnings?: string[];
+};
 
 /**
- * Validates a stored file: an empty file or an invalid ONNX model is removed and refused (the latter also
- * marks the version failed with the reason); a scikit-learn file is kept for the pickle scan.
+ * Validates a stored file: an empty file, an invalid ONNX model or a pickle the scan refuses (or that does
+ * not load as an estimator in the sandbox) is removed and refused, and the version marked failed with why.
  */
 export async function checkStoredArtifact(
   deps: TDeps,
@@ -241,11 +244,18 @@ export async function checkStoredArtifact(
     await deps.storage.delete(stored.key);
     throw new DomainError("BAD_REQUEST", `File '${stored.filename}' is empty; nothing was stored`);
   }
-  if (target.framework !== "onnx") return { ...stored, signature: null };
-  const inspection = await inspectStoredOnnx(deps, stored.key);
-  if (inspection.isValid) return { ...stored, signature: inspection.signature };
+  const isOnnx = target.framework === "onnx";
+  const inspection = isOnnx
+    ? await inspectStoredOnnx(deps, stored.key)
+    : await inspectStoredSklearn(deps, stored.key);
+  if (inspection.isValid) {
+    const warnings = "warnings" in inspection ? (inspection.warnings as string[]) : [];
+    return { ...stored, signature: inspection.signature, warnings };
+  }
   await deps.storage.delete(stored.key);
-  const reason = `'${stored.filename}' is not a usable ONNX model: ${inspection.reason}`;
+  const reason = isOnnx
+    ? `'${stored.filename}' is not a usable ONNX model: ${inspection.reason}`
+    : `'${stored.filename}' was refused: ${inspection.reason}`;
   await deps.db.modelVersion.updateMany({
     where: { id: target.id, status: { not: "ready" } },
     data: { status: "failed", statusMessage: reason.slice(0, 2000) },
@@ -255,7 +265,7 @@ export async function checkStoredArtifact(
 
 export type TStoredRequirements = { key: string; sha256: string };
 
-/** The version takes its artifact: ONNX becomes `ready`, scikit-learn waits for its scan. */
+/** The version takes its checked artifact and becomes `ready` (with any warning as its message). */
 export async function commitArtifact(
   deps: TDeps,
   actor: TActor,
@@ -263,12 +273,12 @@ export async function commitArtifact(
   artifact: TCheckedArtifact,
   requirements?: TStoredRequirements,
 ): Promise<TVersion> {
-  const isOnnx = target.framework === "onnx";
+  const warnings = artifact.warnings ?? [];
   const result = await deps.db.modelVersion.updateMany({
     where: { id: target.id, status: { not: "ready" } },
     data: {
-      status: isOnnx ? "ready" : "pending_upload",
-      statusMessage: isOnnx ? null : SKLEARN_PENDING_MESSAGE,
+      status: "ready",
+      statusMessage: warnings.length > 0 ? `warning: ${warnings.join("; ")}`.slice(0, 2000) : null,
       artifactUri: artifact.key,
       artifactFilename: artifact.filename,
       artifactSize: BigInt(artifact.size),
@@ -315,6 +325,12 @@ export async function storeRequirements(
   } catch {
     throw new DomainError("BAD_REQUEST", "requirements.txt must be UTF-8 text");
   }
+  const check = await checkRequirementsText(
+    deps.config.sklearn,
+    text,
+    deps.config.uploads.requirementsMaxBytes,
+  );
+  if (!check.isValid) throw new DomainError("BAD_REQUEST", `${check.reason}; nothing was stored`);
   const key = keyFor(target, "requirements.txt");
   try {
     const put = await deps.storage.put(key, Readable.from([text]), {

@@ -23,7 +23,16 @@ export const runtimeRowSelect = {
   runtimeOptions: true,
   autoscaling: true,
   model: { select: { name: true } },
-  version: { select: { tag: true, artifactUri: true, artifactSha256: true } },
+  version: {
+    select: {
+      tag: true,
+      framework: true,
+      artifactUri: true,
+      artifactSha256: true,
+      requirementsUri: true,
+      requirementsSha256: true,
+    },
+  },
 } as const;
 
 export type TRuntimeRow = Prisma.DeploymentGetPayload<{ select: typeof runtimeRowSelect }>;
@@ -50,6 +59,14 @@ export function modelSourceFor(
   };
 }
 
+/** The fs store's file (the local runtime builds the venv from it); on S3 the key, which it refuses. */
+function requirementsPathFor(deps: TDeps, uri: string): string {
+  const store = deps.config.storage.store;
+  const key = uri.replace(/^file:\/\//, "");
+  if (path.isAbsolute(key) || store.driver !== "fs") return key;
+  return path.join(store.dir, key);
+}
+
 export function toDesired(deps: TDeps, row: TRuntimeRow): TDesiredDeployment {
   return {
     id: row.id,
@@ -62,6 +79,15 @@ export function toDesired(deps: TDeps, row: TRuntimeRow): TDesiredDeployment {
       row.version.artifactSha256 ?? "",
       row.id,
     ),
+    framework: row.version.framework,
+    ...(row.version.requirementsUri
+      ? {
+          requirements: {
+            uri: requirementsPathFor(deps, row.version.requirementsUri),
+            sha256: row.version.requirementsSha256 ?? "",
+          },
+        }
+      : {}),
     replicas: row.replicas,
     resources: row.resources as TDesiredDeployment["resources"],
     runtimeOptions: row.runtimeOptions as TDesiredDeployment["runtimeOptions"],

@@ -90,12 +90,6 @@ async function findDeployableVersion(deps: TDeps, actor: TActor, versionId: stri
       `Version '${version.tag}' is ${version.status}: only a ready version (with an uploaded artifact) can be deployed`,
     );
   }
-  if (version.framework !== "onnx") {
-    throw new DomainError(
-      "BAD_REQUEST",
-      `Version '${version.tag}' is ${version.framework}: the local runtime serves ONNX models`,
-    );
-  }
   return version;
 }
 
