@@ -13,6 +13,7 @@ import { createRateLimiter, type TRateLimiter } from "./gateway/rate-limit";
 import { createUpstreams, type TUpstreams } from "./gateway/upstreams";
 import { createLocalDriver } from "./runtime/local.driver";
 import { createRuntimeRegistry, type TRuntimeRegistry } from "./runtime/registry";
+import { createKubernetesRuntime } from "./runtime/kubernetes-runtime";
 import { createRayRuntime } from "./runtime/ray-wiring";
 import { createReplicaMetrics, type TReplicaMetrics } from "./runtime/replica-metrics";
 
@@ -63,7 +64,12 @@ export function createDeps(options: {
   const upstreams = createUpstreams();
   const local = createLocalDriver({ config: config.runtime, log, drain: upstreams.drain });
   const ray = config.ray.isEnabled ? createRayRuntime({ db: options.db, config, log }) : undefined;
-  const runtimes = createRuntimeRegistry(ray ? [local, ray] : [local]);
+  const kubernetes = config.kubernetes.isEnabled
+    ? createKubernetesRuntime({ db: options.db, config, log })
+    : undefined;
+  const runtimes = createRuntimeRegistry(
+    [local, kubernetes, ray].filter((driver) => driver !== undefined),
+  );
   return {
     ...options,
     listen: options.listen,
