@@ -10,6 +10,7 @@ import {
   type TResource,
   type TTarget,
 } from "./kubernetes-fake-paths";
+import { createFakeServiceProxy } from "./kubernetes-fake-proxy";
 
 // A stand-in Kubernetes API server for the kubernetes driver's tests, written from the API conventions.
 // DOES: discovery (GET /api/v1, /apis/{group}/{version}); server-side apply (PATCH, content type
@@ -18,7 +19,7 @@ import {
 // watch streams (newline-delimited JSON events; from a resourceVersion it replays later events, without
 // one it sends ADDED for what exists; a version older than `compact()` gets an ERROR event with a 410
 // Status, as the real server does); delete of one object and deletecollection by labelSelector; pod logs
-// (text/plain, tailLines); injected failures (any status, for the next N matching requests); dropping
+// (text/plain, tailLines); the service proxy (kubernetes-fake-proxy.ts); injected failures (any status, for the next N matching requests); dropping
 // every open watch. It records every request.
 // DOES NOT: merge apply patches (an apply replaces the stored object), track managedFields per field,
 // default or validate objects against schemas, run controllers (tests write status, Pods and Events
@@ -268,6 +269,7 @@ export async function startFakeKubeApi() {
     const failure = takeFailure(req, url.pathname, isWatch);
     if (failure) return sendStatus(res, failure.code, failure.reason, failure.message);
     if (req.method === "GET" && discovery(url.pathname, res)) return;
+    if (proxy.matches(url.pathname)) return proxy.forward(req, res, body, url.search);
     const target = parsePath(url.pathname);
     if (!target)
       return sendStatus(
@@ -331,6 +333,11 @@ export async function startFakeKubeApi() {
     sendStatus(res, 405, "MethodNotAllowed", `${req.method} is not supported here`);
   }
 
+  const proxy = createFakeServiceProxy({
+    getService: (namespace, name) => objects.get(`v1|services|${namespace}|${name}`),
+    sendStatus,
+  });
+
   const server = createServer((req, res) => {
     let body = "";
     req.on("data", (chunk: Buffer) => (body += chunk.toString()));
@@ -357,6 +364,8 @@ export async function startFakeKubeApi() {
       const resource = resources.find((r) => r.kind === kind && r.groupVersion === apiVersion);
       if (resource) owners.set(keyOf(resource, namespace, name), manager);
     },
+    /** What the Service's endpoints are (an origin), for requests through its service proxy. */
+    setServiceBackend: proxy.setBackend,
     setPodLog(namespace: string, name: string, text: string) {
       podLogs.set(`${namespace}/${name}`, text);
     },
