@@ -15,6 +15,7 @@ import { createLocalDriver } from "./runtime/local.driver";
 import { createRuntimeRegistry, type TRuntimeRegistry } from "./runtime/registry";
 import { createKubernetesRuntime } from "./runtime/kubernetes-runtime";
 import { createRayRuntime } from "./runtime/ray-wiring";
+import { tenantQuotaOf } from "./services/quota.service";
 import { createReplicaMetrics, type TReplicaMetrics } from "./runtime/replica-metrics";
 
 /** The prediction gateway's in-process state: pools, caches, limits and its own metrics. */
@@ -65,7 +66,12 @@ export function createDeps(options: {
   const local = createLocalDriver({ config: config.runtime, log, drain: upstreams.drain });
   const ray = config.ray.isEnabled ? createRayRuntime({ db: options.db, config, log }) : undefined;
   const kubernetes = config.kubernetes.isEnabled
-    ? createKubernetesRuntime({ db: options.db, config, log })
+    ? createKubernetesRuntime({
+        db: options.db,
+        config,
+        log,
+        quotaOf: (userId) => tenantQuotaOf(options.db, userId),
+      })
     : undefined;
   const runtimes = createRuntimeRegistry(
     [local, kubernetes, ray].filter((driver) => driver !== undefined),

@@ -14,7 +14,13 @@ import { runFakePod, type TFakePod } from "../runtime/kubernetes-fake-kubelet";
 import { startFakeKubeApi, type TFakeKubeApi } from "../runtime/kubernetes-fake-api";
 import { waitForStatus } from "../test/deployments";
 import { irisModelPath } from "../test/fixtures";
-import { createHarness, startHttp, type THarness, type THttpServer } from "../test/harness";
+import {
+  createHarness,
+  failureOf,
+  startHttp,
+  type THarness,
+  type THttpServer,
+} from "../test/harness";
 import { seedReadyVersion } from "../test/ready-version";
 
 // deployment.create with runtime kubernetes, end to end on this machine: createDeps builds the driver from
@@ -194,6 +200,58 @@ describe("deployment router → kubernetes runtime (fake API server, service pro
     expect((await call(readToken)).status).toBe(401);
     expect((await call(`ksp_${"x".repeat(43)}`)).status).toBe(401);
     expect((await fetch(`${pod.origin}/v2/models/iris`)).status).toBe(401);
+  });
+
+  it("an admin's quota override becomes the tenant's ResourceQuota; a deploy past it never reaches the cluster", async () => {
+    const admin = await h.signUp("admin");
+    await h.deps.db.user.update({
+      where: { id: admin.userId },
+      data: { role: "admin" },
+      select: { id: true },
+    });
+    const user = await h.signUp("quota");
+    await admin.api.quota.set({
+      userId: user.userId,
+      maxReplicas: 4,
+      maxCpu: "3",
+      maxMemory: "6Gi",
+    });
+    const model = await user.api.model.create({ name: "iris" });
+    const version = await user.api.version.create({
+      modelId: model.id,
+      tag: "v1",
+      framework: "onnx",
+    });
+    await seedReadyVersion(h.deps, { userId: user.userId, versionId: version.id });
+    const ns = namespaceForUser(user.userId);
+    const refused = await failureOf(
+      user.api.deployment.create({
+        versionId: version.id,
+        name: "too-big",
+        runtime: "kubernetes",
+        replicas: 4,
+        resources: { cpuLimit: "1" },
+      }),
+    );
+    expect(refused.message).toMatch(/^Quota exceeded: maxCpu is 3 /);
+    expect(fake.requests.some((r) => r.path.includes(`/namespaces/${ns}`))).toBe(false);
+    const fits = await user.api.deployment.create({
+      versionId: version.id,
+      name: "fits",
+      runtime: "kubernetes",
+      replicas: 2,
+    });
+    const quota = await waitFor(() => fake.get("v1", "ResourceQuota", ns, "kubeserve-quota"), {
+      what: "ResourceQuota",
+    });
+    expect((quota.spec as { hard: Record<string, string> }).hard).toMatchObject({
+      "requests.cpu": "3",
+      "limits.cpu": "3",
+      "requests.memory": "6Gi",
+      "limits.memory": "6Gi",
+      pods: "4",
+    });
+    await user.api.deployment.delete({ id: fits.id });
   });
 
   it("delete removes the deployment's objects from the cluster", async () => {
