@@ -15,6 +15,7 @@ import { createLocalDriver } from "./runtime/local.driver";
 import { createRuntimeRegistry, type TRuntimeRegistry } from "./runtime/registry";
 import { createKubernetesRuntime } from "./runtime/kubernetes-runtime";
 import { createRayRuntime } from "./runtime/ray-wiring";
+import { createPrometheusMetrics, type TPrometheusMetrics } from "./services/prometheus-metrics";
 import { tenantQuotaOf } from "./services/quota.service";
 import { createReplicaMetrics, type TReplicaMetrics } from "./runtime/replica-metrics";
 
@@ -49,6 +50,8 @@ export type TDeps = {
   gateway: TGateway;
   /** Rolling windows of the replicas' own metrics, scraped every few seconds. */
   replicaMetrics: TReplicaMetrics;
+  /** deployment.metrics of kubernetes and ray deployments, when PROMETHEUS_URL is set. */
+  prometheus: TPrometheusMetrics | undefined;
   /** Resumable uploads (tus) on the same disk or bucket, under uploads/. */
   tus: TTusDataStore;
 };
@@ -97,6 +100,12 @@ export function createDeps(options: {
       log,
       intervalMs: config.gateway.scrapeMs,
     }),
+    prometheus: config.gateway.prometheusUrl
+      ? createPrometheusMetrics({
+          url: config.gateway.prometheusUrl,
+          timeoutMs: config.gateway.prometheusTimeoutMs,
+        })
+      : undefined,
     tokens: createTokenSigner(secret),
     deviceTokens: createDeviceTokens(secret, deviceTtlSeconds),
     loginQueue: createKeyedQueue(),

@@ -355,5 +355,8 @@ export async function deploymentMetrics(
   input: { id: string; window: "5m" | "15m" | "1h" },
 ) {
   const row = await findDeployment(deps, actor, input.id);
+  // The API scrapes only the replicas it supervises; Prometheus has the others' series.
+  if (row.runtime !== "local" && deps.prometheus)
+    return deps.prometheus.query(row.id, input.window);
   return deps.replicaMetrics.query(row.id, input.window);
 }
