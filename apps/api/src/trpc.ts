@@ -95,11 +95,3 @@ export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   }
   return next({ ctx: { ...ctx, actor: auth.actor } });
 });
-
-/** Admins only: anyone else is refused with a 403 before the procedure runs. */
-export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
-  if (ctx.actor.role !== "admin") {
-    throw new TRPCError({ code: "FORBIDDEN", message: "This needs an admin account" });
-  }
-  return next();
-});

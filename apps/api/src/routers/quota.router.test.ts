@@ -38,7 +38,10 @@ describe.each(testDatabaseKinds)("quota router on %s", (kind) => {
     const forbidden = await failureOf(
       user.api.quota.set({ userId: user.userId, maxDeployments: 100 }),
     );
-    expect(forbidden).toEqual({ code: "FORBIDDEN", message: "This needs an admin account" });
+    expect(forbidden).toEqual({
+      code: "FORBIDDEN",
+      message: "Only an admin can change a user's quota",
+    });
     expect((await failureOf(h.caller().quota.set({ userId: user.userId }))).code).toBe(
       "UNAUTHORIZED",
     );
