@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { after, describe, it } from "node:test";
+import { after, afterEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
   findByEnv,
@@ -147,16 +147,26 @@ function kill(pid) {
   }
 }
 
-// Pass or fail, nothing a run started outlives the test: its process group, then anything with its marker.
-after(() => {
-  for (const run of launched) {
-    if (run.child.pid) kill(-run.child.pid);
-    for (const p of findByEnv(marker, run.id)) kill(p.pid);
+/** Kills what a run started: its process group while it runs, then anything with its marker. */
+function stopRun(run) {
+  if (run.child.pid && run.child.exitCode === null && run.child.signalCode === null) {
+    kill(-run.child.pid);
   }
+  for (const p of findByEnv(marker, run.id)) kill(p.pid);
+}
+
+after(() => {
+  for (const run of launched) stopRun(run);
   rmSync(home, { recursive: true, force: true });
 });
 
 describe("pnpm start", { concurrency: 1 }, () => {
+  // A failed test's run is stopped before the next test starts: left running, it shares the home (and its
+  // embedded database) with the next run and breaks it. After a passing test there is nothing left to stop.
+  afterEach(() => {
+    for (const run of launched) stopRun(run);
+  });
+
   it("serves on loopback only by default; SIGTERM to the top npx process stops everything", async () => {
     const run = await launch("npx-sigterm", { isViaNpx: true });
     await waitForBanner(run);

@@ -67,6 +67,12 @@ class Batcher:
         self._last_rows = 0
         self.is_draining = False
 
+    def reconfigure(self, is_batching: bool, max_batch_size: int, max_queue_delay_ms: float) -> None:
+        """A live change (Ray Serve's user_config): queued requests keep their place, the next run uses it."""
+        self._is_batching = is_batching
+        self._max_rows = max_batch_size if is_batching else 1
+        self._delay = max_queue_delay_ms / 1000.0
+
     def admit(self, nbytes: int) -> None:
         """Checked before the body is parsed; one request always fits an empty queue."""
         if self.is_draining:

@@ -27,8 +27,8 @@ PROVIDERS = {
 def third_party_imports() -> set[str]:
     names: set[str] = set()
     for path in (RUNTIME / "kubeserve_sklearn").glob("*.py"):
-        # The Ray Serve entry runs on a Ray cluster's own image, never in this one.
-        if path.name == "ray_entry.py":
+        # The Ray Serve modules (ray, onnxruntime) run on a Ray cluster's own image, never in this one.
+        if path.name.startswith("ray_"):
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):

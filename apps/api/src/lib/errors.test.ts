@@ -1,4 +1,5 @@
-import { testDatabaseKinds } from "@kubeserve/db/testing";
+import { readTestDatabaseUrl, testDatabaseKinds } from "@kubeserve/db/testing";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type THarness } from "../test/harness";
 import { toDomainError } from "./errors";
@@ -50,6 +51,27 @@ describe.each(testDatabaseKinds)("database errors as domain errors on %s", (kind
       const domain = toDomainError(await errorOf(statement));
       expect(domain?.code).toBe(code);
       if (domain) expect(domain.message).not.toMatch(/uuid|jsonb|users|email|constraint|P20/i);
+    }
+  });
+});
+
+describe("a PostgreSQL pool with no free connection", () => {
+  it("is a 503 to retry, not an internal error (node-postgres gives it no code)", async () => {
+    const pool = new pg.Pool({
+      connectionString: readTestDatabaseUrl(),
+      max: 1,
+      connectionTimeoutMillis: 200,
+    });
+    const held = await pool.connect();
+    try {
+      const error = await errorOf(() => pool.connect());
+      const domain = toDomainError(error);
+      expect(domain?.code).toBe("SERVICE_UNAVAILABLE");
+      expect(domain?.details.retryAfterSeconds).toBe(1);
+      expect(domain?.message).not.toMatch(/timeout exceeded/);
+    } finally {
+      held.release();
+      await pool.end();
     }
   });
 });

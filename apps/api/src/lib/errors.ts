@@ -86,6 +86,11 @@ function fromSqlState(code: string): DomainError | undefined {
 }
 
 const unreachableCodes = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE"]);
+// node-postgres reports a pool with no free connection (and a connect that timed out) by message only, no code.
+const poolTimeoutMessages = new Set([
+  "timeout exceeded when trying to connect",
+  "Connection terminated due to connection timeout",
+]);
 
 function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -100,6 +105,9 @@ export function toDomainError(error: unknown): DomainError | undefined {
     return fromSqlState(code);
   }
   if (code && unreachableCodes.has(code)) return fromPrismaError({ code: "P1001" });
+  if (error instanceof Error && poolTimeoutMessages.has(error.message)) {
+    return fromPrismaError({ code: "P2024" });
+  }
   return undefined;
 }
 

@@ -123,6 +123,8 @@ describe.each(testDatabaseKinds)("values the database cannot hold, on %s", (kind
     for (const call of [
       () => user.api.model.list({ cursor }),
       () => user.api.version.list({ modelId, cursor }),
+      () => user.api.deployment.list({ cursor }),
+      () => user.api.deployment.list({ modelId, cursor }),
     ]) {
       const failure = await failureOf(call());
       expect(failure).toEqual({

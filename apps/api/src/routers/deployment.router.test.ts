@@ -1,8 +1,7 @@
 import { testDatabaseKinds } from "@kubeserve/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { failVersionUpload } from "../services/version.service";
 import { createHarness, failureOf, type THarness } from "../test/harness";
-import { seedReadyVersion } from "../test/ready-version";
+import { seedFailedVersion, seedReadyVersion } from "../test/ready-version";
 
 // Bad input never reaches the runtime: each case is a clear 4xx naming the problem. Replicas 0 keeps these
 // deployments process-free.
@@ -44,12 +43,7 @@ describe.each(testDatabaseKinds)("deployment router on %s", (kind) => {
       tag: "v3",
       framework: "onnx",
     });
-    await failVersionUpload(
-      h.deps,
-      { id: user.userId, email: user.email, role: "user", via: "access_token" },
-      failed.id,
-      "bad file",
-    );
+    await seedFailedVersion(h.deps, { userId: user.userId, versionId: failed.id });
     expect(
       (await failureOf(user.api.deployment.create({ versionId: failed.id, name: "b" }))).message,
     ).toMatch(/is failed/);

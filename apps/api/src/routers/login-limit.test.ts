@@ -148,4 +148,43 @@ describe("login limiter across API replicas (PostgreSQL, parallel connections)",
     expect(result).toEqual({ unauthorized: limit, limited: 50 - limit, other: [] });
     expect(await verifiedCount(h, user.email)).toBe(limit);
   });
+
+  it("holds with the process queue taken away: 50 guesses at once on 10 connections, only the advisory lock between them", async () => {
+    // The per-process queue alone makes the tests above pass without the lock; here nothing else serialises.
+    const database = await openDatabase({
+      url: h.database.url,
+      pgliteDir: "memory://",
+      migrations: "check",
+      poolSize: 10,
+    });
+    try {
+      const deps: TDeps = {
+        ...createDeps({
+          db: database.prisma,
+          sql: database.sql,
+          config: h.config,
+          log: pino({ level: "silent" }),
+        }),
+        loginQueue: { run: (_key, task) => task() },
+      };
+      const user = await h.signUp("unqueued");
+      const calls = Array.from({ length: 50 }, (_, i) => () => {
+        const caller = createCaller(createContextInner(deps, { ip: `10.6.${i}.1` }), {
+          onError: ({ error }) => recordErrorText("unqueued auth.login", error.message),
+        });
+        return caller.auth.login({ email: user.email, password: `wrong-${i}-guess` });
+      });
+      const result = await guessAll(calls);
+      expect(result.unauthorized).toBe(limit);
+      expect(await verifiedCount(h, user.email)).toBe(limit);
+      // 50 transactions queue on 10 connections: on a slow machine a wait for one may time out, and that
+      // is a 503 to retry (never a 500, never an extra verification).
+      expect(new Set(result.other)).toEqual(
+        new Set(result.other.length > 0 ? ["SERVICE_UNAVAILABLE"] : []),
+      );
+      expect(result.limited + result.other.length).toBe(50 - limit);
+    } finally {
+      await database.close();
+    }
+  });
 });

@@ -1,12 +1,8 @@
 import { testDatabaseKinds } from "@kubeserve/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { completeVersionUpload, failVersionUpload } from "../services/version.service";
+import { irisSignature } from "../test/fixtures";
 import { createHarness, failureOf, type THarness } from "../test/harness";
-
-const signature = {
-  inputs: [{ name: "input", datatype: "FP32", shape: [-1, 4] }],
-  outputs: [{ name: "probabilities", datatype: "FP32", shape: [-1, 3] }],
-};
+import { seedFailedVersion, seedReadyVersion } from "../test/ready-version";
 
 describe.each(testDatabaseKinds)("version router on %s", (kind) => {
   let h: THarness;
@@ -124,6 +120,7 @@ describe.each(testDatabaseKinds)("version router on %s", (kind) => {
     expect(failure).toEqual({ code: "NOT_FOUND", message: "Model not found" });
   });
 
+  // Both transitions go through the real upload (the only code that makes them in production).
   it("moves pending_upload → ready with artifact and signature, and never back", async () => {
     const { user, model } = await setup("vready");
     const version = await user.api.version.create({
@@ -131,28 +128,23 @@ describe.each(testDatabaseKinds)("version router on %s", (kind) => {
       tag: "v1",
       framework: "onnx",
     });
-    const actor = {
-      id: user.userId,
-      email: user.email,
-      role: "user" as const,
-      via: "access_token" as const,
-    };
-    const artifact = {
-      uri: "file:///artifacts/iris/v1/model.onnx",
-      filename: "model.onnx",
-      size: 5_000_000_000,
-      sha256: "a".repeat(64),
-    };
-    const ready = await completeVersionUpload(h.deps, actor, version.id, artifact, signature);
-    expect(ready).toMatchObject({ status: "ready", artifact, signature });
-    expect(await user.api.version.get({ id: version.id })).toEqual(ready);
+    await seedReadyVersion(h.deps, { userId: user.userId, versionId: version.id });
+    const ready = await user.api.version.get({ id: version.id });
+    expect(ready).toMatchObject({
+      status: "ready",
+      statusMessage: null,
+      artifact: { filename: "iris-logreg.onnx" },
+      signature: irisSignature,
+    });
+    expect(ready.artifact?.sha256).toMatch(/^[0-9a-f]{64}$/);
 
-    expect(
-      (await failureOf(completeVersionUpload(h.deps, actor, version.id, artifact, null))).message,
-    ).toMatch(/versions are immutable/);
-    expect(
-      (await failureOf(failVersionUpload(h.deps, actor, version.id, "late failure"))).message,
-    ).toMatch(/is ready/);
+    const again = { userId: user.userId, versionId: version.id };
+    expect((await failureOf(seedReadyVersion(h.deps, again))).message).toMatch(
+      /is ready and immutable/,
+    );
+    // A bad file cannot turn a ready version failed either: it is refused before inspection.
+    expect(await seedFailedVersion(h.deps, again)).toMatch(/is ready and immutable/);
+    expect(await user.api.version.get({ id: version.id })).toEqual(ready);
   });
 
   it("moves pending_upload → failed with a reason, and a retry may still succeed", async () => {
@@ -162,21 +154,18 @@ describe.each(testDatabaseKinds)("version router on %s", (kind) => {
       tag: "v1",
       framework: "onnx",
     });
-    const actor = {
-      id: user.userId,
-      email: user.email,
-      role: "user" as const,
-      via: "access_token" as const,
-    };
-    const failed = await failVersionUpload(h.deps, actor, version.id, "not an ONNX file");
-    expect(failed).toMatchObject({
-      status: "failed",
-      statusMessage: "not an ONNX file",
-      artifact: null,
+    const refusal = await seedFailedVersion(h.deps, { userId: user.userId, versionId: version.id });
+    expect(refusal).toMatch(/is not a usable ONNX model.*the version is marked failed$/);
+    const failed = await user.api.version.get({ id: version.id });
+    expect(failed).toMatchObject({ status: "failed", artifact: null });
+    expect(failed.statusMessage).toMatch(/^'model\.onnx' is not a usable ONNX model/);
+
+    await seedReadyVersion(h.deps, { userId: user.userId, versionId: version.id });
+    expect(await user.api.version.get({ id: version.id })).toMatchObject({
+      status: "ready",
+      statusMessage: null,
+      signature: irisSignature,
     });
-    const artifact = { uri: "file:///a", filename: "m.onnx", size: 10, sha256: "b".repeat(64) };
-    const ready = await completeVersionUpload(h.deps, actor, version.id, artifact, null);
-    expect(ready).toMatchObject({ status: "ready", statusMessage: null, signature: null });
   });
 
   it("refuses to delete a version that a live deployment serves", async () => {

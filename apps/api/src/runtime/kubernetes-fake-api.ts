@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { parse as parseYaml } from "yaml";
 import {
   matchesSelector,
+  mergeApplied,
   parsePath,
   resources,
   type TObject,
@@ -19,9 +20,12 @@ import { createFakeServiceProxy } from "./kubernetes-fake-proxy";
 // watch streams (newline-delimited JSON events; from a resourceVersion it replays later events, without
 // one it sends ADDED for what exists; a version older than `compact()` gets an ERROR event with a 410
 // Status, as the real server does); delete of one object and deletecollection by labelSelector; pod logs
-// (text/plain, tailLines); the service proxy (kubernetes-fake-proxy.ts); injected failures (any status, for the next N matching requests); dropping
-// every open watch. It records every request.
-// DOES NOT: merge apply patches (an apply replaces the stored object), track managedFields per field,
+// (text/plain, tailLines); the service proxy (kubernetes-fake-proxy.ts); injected failures (any status,
+// for the next N matching requests); dropping every open watch; an apply carrying metadata.resourceVersion is refused with 409 when it is not the
+// stored one (SSA's optimistic lock); a RayService apply is merged into the stored object (maps merged,
+// lists and scalars replaced), as SSA keeps the fields of other managers (the one kind whose objects
+// KubeServe edits but does not own). It records every request.
+// DOES NOT: merge applies of other kinds (an apply replaces the stored object), track managedFields per field,
 // default or validate objects against schemas, run controllers (tests write status, Pods and Events
 // with `put`), check authentication or RBAC (403 only when told), garbage-collect dependents, or
 // support set-based selectors, field selectors, pagination or bookmarks.
@@ -247,8 +251,20 @@ export async function startFakeKubeApi() {
         `Apply failed with 1 conflict: conflict with "${owner}": .spec.replicas`,
       );
     }
-    if (query.get("force") === "true") owners.delete(key);
     const previous = objects.get(key);
+    const precondition = object.metadata.resourceVersion;
+    if (precondition !== undefined && precondition !== previous?.metadata.resourceVersion) {
+      return sendStatus(
+        res,
+        409,
+        "Conflict",
+        `Operation cannot be fulfilled on ${target.resource.plural} "${target.name}": the object has been modified; please apply your changes to the latest version and try again`,
+      );
+    }
+    if (query.get("force") === "true") owners.delete(key);
+    if (previous && target.resource.kind === "RayService") {
+      return sendJson(res, put(mergeApplied(previous, object)));
+    }
     // Keep what controllers wrote (status) across applies, as the real server does for other managers' fields.
     const stored = put({ ...object, ...(previous?.status ? { status: previous.status } : {}) });
     sendJson(res, stored);

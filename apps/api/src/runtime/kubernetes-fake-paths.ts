@@ -39,6 +39,7 @@ export const resources: TResource[] = [
   ["rbac.authorization.k8s.io/v1", "rolebindings", "RoleBinding", true],
   ["monitoring.coreos.com/v1", "servicemonitors", "ServiceMonitor", true],
   ["gateway.networking.k8s.io/v1", "httproutes", "HTTPRoute", true],
+  ["ray.io/v1", "rayservices", "RayService", true],
 ].map(([groupVersion, plural, kind, isNamespaced]) => ({
   groupVersion: groupVersion as string,
   plural: plural as string,
@@ -83,4 +84,17 @@ export function matchesSelector(
     if (value === undefined) return actual !== undefined;
     return term.includes("!=") ? actual !== value.trim() : actual === value.trim();
   });
+}
+
+/** Server-side apply's merge for fields other managers own: maps merge, anything else is replaced. */
+export function mergeApplied(stored: TObject, applied: TObject): TObject {
+  const isMap = (value: unknown): value is Record<string, unknown> =>
+    typeof value === "object" && value !== null && !Array.isArray(value);
+  const merge = (a: unknown, b: unknown): unknown => {
+    if (!isMap(a) || !isMap(b)) return structuredClone(b);
+    const out: Record<string, unknown> = { ...a };
+    for (const [key, value] of Object.entries(b)) out[key] = merge(a[key], value);
+    return out;
+  };
+  return merge(stored, applied) as TObject;
 }

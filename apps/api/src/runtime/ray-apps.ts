@@ -24,11 +24,15 @@ export class RayRefusal extends Error {
 
 export type TServeChange = { upsert?: TRayServeApplication[]; remove?: string[] };
 
-/** The application for one deployment; `artifactUrl` is short-lived and signed (see artifact-read-token). */
+/**
+ * The application for one deployment; `artifactUrl` is short-lived and signed (see artifact-read-token).
+ * Only the replica token's SHA-256 goes in: anyone who can read the Serve config must not learn the token.
+ */
 export function buildRayApplication(
   config: Pick<TRayConfig, "importPath" | "pyModules" | "namespace">,
   desired: TDesiredDeployment,
   artifactUrl: string,
+  tokenSha256: string,
 ): TRayServeApplication {
   const { resources, runtimeOptions, autoscaling } = desired;
   const cpu = resources.cpuRequest ?? resources.cpuLimit;
@@ -60,16 +64,18 @@ export function buildRayApplication(
       generation: desired.generation,
       artifact_url: artifactUrl,
       artifact_sha256: desired.model.sha256,
+      token_sha256: tokenSha256,
     },
     deployments: [
       {
         name: RAY_DEPLOYMENT_NAME,
         ...scaling,
         ...(Object.keys(actorOptions).length ? { ray_actor_options: actorOptions } : {}),
+        // Ray hands user_config to the replica's reconfigure(): a batching change restarts nothing.
         user_config: {
           batching: runtimeOptions.batching,
           max_batch_size: runtimeOptions.maxBatchSize,
-          max_queue_delay_ms: runtimeOptions.maxQueueDelayMs,
+          batch_wait_timeout_s: runtimeOptions.maxQueueDelayMs / 1000,
         },
       },
     ],
@@ -113,6 +119,28 @@ function clusterOptions(details: TServeInstanceDetails): Omit<TServeDeployBody, 
       ? { target_capacity: details.target_capacity }
       : {}),
   };
+}
+
+/**
+ * Ray's proxy picks the longest matching route_prefix, so an application routed under ours (e.g.
+ * `/kubeserve/<id>/v2`) would receive part of this deployment's traffic and its replica token.
+ */
+export function checkRouteShadowing(
+  applications: Array<{ name?: unknown; route_prefix?: unknown }>,
+): void {
+  for (const app of applications) {
+    const id = typeof app.name === "string" ? parseRayApplicationName(app.name) : undefined;
+    if (!id) continue;
+    const prefix = `${rayRoutePrefix(id)}/`;
+    const shadow = applications.find(
+      (other) => typeof other.route_prefix === "string" && other.route_prefix.startsWith(prefix),
+    );
+    if (shadow) {
+      throw new RayRefusal(
+        `application ${String(shadow.name)} has route_prefix ${String(shadow.route_prefix)} under ${rayRoutePrefix(id)}: Ray would send it part of this deployment's traffic; KubeServe will not deploy until it is moved`,
+      );
+    }
+  }
 }
 
 /**
@@ -160,6 +188,7 @@ export function buildDeployBody(
       prefixes.set(app.route_prefix, name);
     }
   }
+  checkRouteShadowing(applications as Array<{ name?: unknown; route_prefix?: unknown }>);
   return { ...clusterOptions(details), applications };
 }
 

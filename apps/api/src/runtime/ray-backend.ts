@@ -71,7 +71,12 @@ export function createRestBackend(options: {
 }
 
 /** TCP connect to the dashboard until it answers or `timeoutMs` passes (the original's bounded preflight). */
-export async function waitForTcp(url: string, timeoutMs: number, stepMs = 1000): Promise<void> {
+export async function waitForTcp(
+  url: string,
+  timeoutMs: number,
+  stepMs = 1000,
+  what = "Ray's dashboard",
+): Promise<void> {
   const { hostname, port, protocol } = new URL(url);
   const target = { host: hostname, port: Number(port || (protocol === "https:" ? 443 : 80)) };
   const deadline = Date.now() + timeoutMs;
@@ -93,6 +98,6 @@ export async function waitForTcp(url: string, timeoutMs: number, stepMs = 1000):
     }
   }
   throw new Error(
-    `Ray's dashboard at ${target.host}:${target.port} did not accept a TCP connection within ${Math.round(timeoutMs / 1000)} s (${last})`,
+    `${what} at ${target.host}:${target.port} did not accept a TCP connection within ${Math.round(timeoutMs / 1000)} s (${last})`,
   );
 }

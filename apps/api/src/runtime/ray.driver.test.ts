@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { resolveRayConfig, ZRayEnv } from "../config/ray";
@@ -56,6 +57,7 @@ function start(url: string, preflightSeconds = "5") {
     backend: createRestBackend({ api, lock, log }),
     log,
     artifactUrl: (d) => `http://api:4000/api/v1/runtime/artifacts/${d.id}?expires=1&signature=s`,
+    replicaToken: (deploymentId) => `ksp_token-of-${deploymentId}`,
   });
 }
 
@@ -92,13 +94,14 @@ describe("ray driver (Serve REST API)", () => {
             generation: 1,
             artifact_url: `http://api:4000/api/v1/runtime/artifacts/${id}?expires=1&signature=s`,
             artifact_sha256: "ab".repeat(32),
+            token_sha256: createHash("sha256").update(`ksp_token-of-${id}`).digest("hex"),
           },
           deployments: [
             {
               name: "KubeServeModel",
               num_replicas: 1,
               ray_actor_options: { num_cpus: 0.5, memory: 536870912 },
-              user_config: { batching: "auto", max_batch_size: 8, max_queue_delay_ms: 2 },
+              user_config: { batching: "auto", max_batch_size: 8, batch_wait_timeout_s: 0.002 },
             },
           ],
         },
@@ -114,7 +117,7 @@ describe("ray driver (Serve REST API)", () => {
       expect.objectContaining({
         origin: "http://ray-serve:8000",
         pathPrefix: `/kubeserve/${id}`,
-        headers: {},
+        headers: { "x-kubeserve-token": `ksp_token-of-${id}` },
       }),
     ]);
     await driver.delete(id);
@@ -152,6 +155,15 @@ describe("ray driver (Serve REST API)", () => {
     fake.addOther({ ...other, name: "squatter", route_prefix: `/kubeserve/${id}` });
     await expect(driver.apply(desired())).rejects.toThrow(/already used by application squatter/);
     expect(fake.puts).toHaveLength(0);
+  });
+
+  it("refuses when another application is routed under its prefix (it would get part of the traffic)", async () => {
+    fake.addOther({ ...other, name: "shadow", route_prefix: `/kubeserve/${id}/v2` });
+    await expect(driver.apply(desired())).rejects.toThrow(
+      /shadow has route_prefix \/kubeserve\/.*\/v2 under/,
+    );
+    expect(fake.puts).toHaveLength(0);
+    expect(driver.status(id).phase).toBe("failed");
   });
 
   it("a lost application is degraded, then re-applied by reconcile", async () => {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { rayApplicationName, rayRoutePrefix } from "@kubeserve/k8s/names";
 import type { Logger } from "pino";
 import type { TRayConfig } from "../config/ray";
@@ -20,7 +21,12 @@ export type TRayDriverOptions = {
   log: Logger;
   /** A short-lived signed URL the replicas fetch the artifact from (see artifact-read-token). */
   artifactUrl: (desired: TDesiredDeployment) => string;
+  /** The token the entry module requires in X-KubeServe-Token (Ray's proxy authenticates no one). */
+  replicaToken: (deploymentId: string) => string;
 };
+
+/** Ray's proxy passes request headers through to the replica, which checks this one. */
+export const RAY_TOKEN_HEADER = "x-kubeserve-token";
 
 export type TRayDriver = TRuntimeDriver & {
   /** /readyz: Ray's dashboard answered the preflight (optional check: other runtimes keep serving). */
@@ -31,14 +37,23 @@ type TEntry = { desired: TDesiredDeployment; observed: TRayObserved; lastKey: st
 
 export function createRayDriver(options: TRayDriverOptions): TRayDriver {
   const { config, backend, log } = options;
+  const tokenSha256 = (deploymentId: string) =>
+    createHash("sha256").update(options.replicaToken(deploymentId)).digest("hex");
   const entries = new Map<string, TEntry>();
   const listeners = new Set<(status: TRuntimeStatus) => void>();
   const waiters = new Map<string, Set<() => void>>();
   let isClosed = false;
   let preflightError: Error | undefined;
-  // Bounded, and in the background: the API serves the other runtimes whether or not Ray comes.
-  const preflight = waitForTcp(config.dashboardUrl, config.preflightMs).then(
-    () => log.info({ dashboard: config.dashboardUrl }, "Ray dashboard reachable"),
+  // Bounded, and in the background: the API serves the other runtimes whether or not Ray comes. Under
+  // KubeRay the API never calls the dashboard (it writes the RayService), only the Serve proxy.
+  const preflightUrl = config.managedBy === "kuberay" ? config.serveUrl : config.dashboardUrl;
+  const preflight = waitForTcp(
+    preflightUrl,
+    config.preflightMs,
+    1000,
+    config.managedBy === "kuberay" ? "Ray's Serve proxy" : "Ray's dashboard",
+  ).then(
+    () => log.info({ ray: preflightUrl }, "Ray reachable"),
     (error: unknown) => {
       preflightError = error as Error;
       log.warn({ err: error }, "Ray not reachable; ray deployments will fail until it is");
@@ -132,7 +147,16 @@ export function createRayDriver(options: TRayDriverOptions): TRayDriver {
       if (preflightError) throw preflightError;
       const change =
         isExpected && desired.replicas > 0
-          ? { upsert: [buildRayApplication(config, desired, options.artifactUrl(desired))] }
+          ? {
+              upsert: [
+                buildRayApplication(
+                  config,
+                  desired,
+                  options.artifactUrl(desired),
+                  tokenSha256(desired.id),
+                ),
+              ],
+            }
           : { remove: [desired.id] };
       if (!isExpected || desired.replicas === 0) entry.observed.isExpected = false;
       await backend.write(change);
@@ -208,11 +232,11 @@ export function createRayDriver(options: TRayDriverOptions): TRayDriver {
           replicaId: rayApplicationName(deploymentId),
           deploymentId,
           origin: config.serveUrl,
-          token: "",
+          token: options.replicaToken(deploymentId),
           generation: entry.desired.generation,
           pathPrefix: rayRoutePrefix(deploymentId),
-          // Ray's Serve proxy has no authentication (ray#59578): nothing to send, the gateway checked the key.
-          headers: {},
+          // Ray's Serve proxy has no authentication (ray#59578): the replica itself checks this token.
+          headers: { [RAY_TOKEN_HEADER]: options.replicaToken(deploymentId) },
         },
       ];
     },
@@ -237,7 +261,8 @@ export function createRayDriver(options: TRayDriverOptions): TRayDriver {
       for (const d of desired) {
         const name = rayApplicationName(d.id);
         const held = details.applications[name];
-        const wanted = d.replicas > 0 ? buildRayApplication(config, d, "") : undefined;
+        const wanted =
+          d.replicas > 0 ? buildRayApplication(config, d, "", tokenSha256(d.id)) : undefined;
         const isMatching = wanted
           ? held !== undefined && isSameApplication(held.deployed_app_config, wanted)
           : held === undefined;

@@ -36,6 +36,36 @@ describe("replica metrics parsing", () => {
     expect(scrape.buckets.get(Infinity)).toBe(12);
   });
 
+  it("reads the Ray entry module's series as Ray exports them, only for the deployment asked", () => {
+    const ours = "0190a6f2-8000-7000-8000-0000000000a1";
+    const tags = (deployment: string, extra = "") =>
+      `{Component="core_worker",SessionName="session_1",model="iris",version="1",deployment="${deployment}"${extra}}`;
+    const text = [
+      "# TYPE ray_kubeserve_requests_total counter",
+      `ray_kubeserve_requests_total${tags(ours, ',protocol="v2",code="200"')} 9`,
+      `ray_kubeserve_requests_total${tags(ours, ',protocol="v2",code="503"')} 1`,
+      `ray_kubeserve_requests_total${tags(ours, ',protocol="other",code="401"')} 4`,
+      // Ray ≥ 2.10 also exports each counter as a gauge without _total: not counted twice.
+      `ray_kubeserve_requests${tags(ours, ',protocol="v2",code="200"')} 9`,
+      `ray_kubeserve_requests_total${tags("someone-else", ',protocol="v2",code="200"')} 1000`,
+      `ray_kubeserve_predictions_total${tags(ours, ',protocol="v2"')} 30`,
+      `ray_kubeserve_prediction_latency_ms_bucket${tags(ours, ',protocol="v2",le="+Inf"')} 10`,
+      `ray_kubeserve_requests_in_flight${tags(ours)} 2`,
+      `ray_kubeserve_batch_size_sum${tags(ours)} 30`,
+      `ray_kubeserve_batch_size_count${tags(ours)} 6`,
+      `ray_serve_num_http_requests_total{application="kubeserve-${ours}"} 77`,
+    ].join("\n");
+    expect(parseScrape(text, ours)).toMatchObject({
+      requests: 10,
+      errors: 1,
+      predictions: 30,
+      inFlight: 2,
+      batchSum: 30,
+      batchCount: 6,
+    });
+    expect(parseScrape(text, ours).buckets.get(Infinity)).toBe(10);
+  });
+
   it("interpolates quantiles inside the bucket as Prometheus does", () => {
     const buckets = new Map([
       [1, 50],

@@ -44,8 +44,17 @@ function labelValue(labels: string, name: string): string | undefined {
   return new RegExp(`${name}="([^"]*)"`).exec(labels)?.[1];
 }
 
-/** The few series the dashboard draws, from the Prometheus text format. */
-export function parseScrape(text: string): TScrape {
+/**
+ * Ray exports the entry module's ray.util.metrics with `ray_` in front (and `_total` on counters), so
+ * `ray_kubeserve_<name>` is the runtime's own `<name>` (runtimes/sklearn/kubeserve_sklearn/ray_metrics.py).
+ */
+export const RAY_METRIC_PREFIX = "ray_kubeserve_";
+
+/**
+ * The few series the dashboard draws, from the Prometheus text format. With `deploymentId`, only series
+ * labelled with it count (Ray's metrics endpoint holds every application on the node).
+ */
+export function parseScrape(text: string, deploymentId?: string): TScrape {
   const scrape: TScrape = {
     requests: 0,
     errors: 0,
@@ -59,7 +68,11 @@ export function parseScrape(text: string): TScrape {
     if (!line || line.startsWith("#")) continue;
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
     if (!match?.[1] || match[3] === undefined) continue;
-    const [, name, labels = "", raw] = match;
+    const [, exported, labels = "", raw] = match;
+    if (deploymentId !== undefined && labelValue(labels, "deployment") !== deploymentId) continue;
+    const name = exported.startsWith(RAY_METRIC_PREFIX)
+      ? exported.slice(RAY_METRIC_PREFIX.length)
+      : exported;
     const value = Number(raw);
     if (!Number.isFinite(value) && raw !== "+Inf") continue;
     if (name === "requests_total") {

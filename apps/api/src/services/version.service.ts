@@ -3,7 +3,6 @@ import type { TDeps } from "../deps";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { DomainError } from "../lib/errors";
 import type {
-  TArtifact,
   TCreateVersionInput,
   TGetVersionInput,
   TListVersionsInput,
@@ -201,57 +200,4 @@ export async function deleteVersion(deps: TDeps, actor: TActor, id: string): Pro
       );
     });
   }
-}
-
-/** Upload finished: the version gets its artifact and signature and becomes deployable. */
-export async function completeVersionUpload(
-  deps: TDeps,
-  actor: TActor,
-  versionId: string,
-  artifact: TArtifact,
-  signature: TSignature | null,
-): Promise<TVersion> {
-  const version = await findVersion(deps, actor, { id: versionId });
-  if (version.status === "ready") {
-    throw new DomainError(
-      "CONFLICT",
-      `Version '${version.tag}' already has an artifact; versions are immutable, create a new version`,
-    );
-  }
-  const row = await deps.db.modelVersion.update({
-    where: { id: version.id },
-    data: {
-      status: "ready",
-      statusMessage: null,
-      artifactUri: artifact.uri,
-      artifactFilename: artifact.filename,
-      artifactSize: BigInt(artifact.size),
-      artifactSha256: artifact.sha256,
-      signature: signature === null ? undefined : (signature as Prisma.InputJsonObject),
-    },
-    select: versionSelect,
-  });
-  return toVersion(row);
-}
-
-/** Upload or validation failed: the reason is kept for the user, and a new upload may retry. */
-export async function failVersionUpload(
-  deps: TDeps,
-  actor: TActor,
-  versionId: string,
-  message: string,
-): Promise<TVersion> {
-  const version = await findVersion(deps, actor, { id: versionId });
-  if (version.status === "ready") {
-    throw new DomainError(
-      "CONFLICT",
-      `Version '${version.tag}' is ready; a failed upload cannot replace it`,
-    );
-  }
-  const row = await deps.db.modelVersion.update({
-    where: { id: version.id },
-    data: { status: "failed", statusMessage: message.slice(0, 2000) },
-    select: versionSelect,
-  });
-  return toVersion(row);
 }

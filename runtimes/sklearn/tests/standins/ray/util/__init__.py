@@ -1,0 +1,1 @@
+"""STAND-IN for `ray.util` (tests/standins/README.md)."""
