@@ -13,7 +13,10 @@ import { createRateLimiter, type TRateLimiter } from "./gateway/rate-limit";
 import { createUpstreams, type TUpstreams } from "./gateway/upstreams";
 import { createLocalDriver } from "./runtime/local.driver";
 import { createRuntimeRegistry, type TRuntimeRegistry } from "./runtime/registry";
+import { createKubernetesRuntime } from "./runtime/kubernetes-runtime";
 import { createRayRuntime } from "./runtime/ray-wiring";
+import { createPrometheusMetrics, type TPrometheusMetrics } from "./services/prometheus-metrics";
+import { tenantQuotaOf } from "./services/quota.service";
 import { createReplicaMetrics, type TReplicaMetrics } from "./runtime/replica-metrics";
 
 /** The prediction gateway's in-process state: pools, caches, limits and its own metrics. */
@@ -47,6 +50,8 @@ export type TDeps = {
   gateway: TGateway;
   /** Rolling windows of the replicas' own metrics, scraped every few seconds. */
   replicaMetrics: TReplicaMetrics;
+  /** deployment.metrics of kubernetes and ray deployments, when PROMETHEUS_URL is set. */
+  prometheus: TPrometheusMetrics | undefined;
   /** Resumable uploads (tus) on the same disk or bucket, under uploads/. */
   tus: TTusDataStore;
 };
@@ -68,7 +73,17 @@ export function createDeps(options: {
     drain: upstreams.drain,
   });
   const ray = config.ray.isEnabled ? createRayRuntime({ db: options.db, config, log }) : undefined;
-  const runtimes = createRuntimeRegistry(ray ? [local, ray] : [local]);
+  const kubernetes = config.kubernetes.isEnabled
+    ? createKubernetesRuntime({
+        db: options.db,
+        config,
+        log,
+        quotaOf: (userId) => tenantQuotaOf(options.db, userId),
+      })
+    : undefined;
+  const runtimes = createRuntimeRegistry(
+    [local, kubernetes, ray].filter((driver) => driver !== undefined),
+  );
   return {
     ...options,
     listen: options.listen,
@@ -90,6 +105,12 @@ export function createDeps(options: {
       log,
       intervalMs: config.gateway.scrapeMs,
     }),
+    prometheus: config.gateway.prometheusUrl
+      ? createPrometheusMetrics({
+          url: config.gateway.prometheusUrl,
+          timeoutMs: config.gateway.prometheusTimeoutMs,
+        })
+      : undefined,
     tokens: createTokenSigner(secret),
     deviceTokens: createDeviceTokens(secret, deviceTtlSeconds),
     loginQueue: createKeyedQueue(),

@@ -78,6 +78,7 @@ describe("migrations on PostgreSQL", () => {
       "models",
       "registration_attempts",
       "sessions",
+      "user_quotas",
       "users",
     ]);
   });

@@ -50,6 +50,10 @@ export const ZRuntimeEnv = z.object({
   METRICS_HOST: z.string().min(1).default("127.0.0.1"),
   METRICS_PORT: ZPort.default(9464),
   METRICS_SCRAPE_SECONDS: positive("a positive number of seconds").default(5),
+  PROMETHEUS_URL: z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL such as http://prometheus:9090" })
+    .optional(),
+  PROMETHEUS_TIMEOUT_MS: positive("a positive number of milliseconds").default(5000),
 });
 
 export type TRuntimeEnv = z.infer<typeof ZRuntimeEnv>;
@@ -78,6 +82,9 @@ export type TGatewayConfig = {
   metricsHost: string;
   metricsPort: number;
   scrapeMs: number;
+  /** Where deployment.metrics reads kubernetes and ray deployments' series (PROMETHEUS_URL), if set. */
+  prometheusUrl: string | undefined;
+  prometheusTimeoutMs: number;
 };
 
 /** The model server's built CLI in this checkout (apps/inference/dist/cli.js), found from this file upwards. */
@@ -119,6 +126,8 @@ export function toRuntimeConfig(
       metricsHost: e.METRICS_HOST,
       metricsPort: e.METRICS_PORT,
       scrapeMs: e.METRICS_SCRAPE_SECONDS * 1000,
+      prometheusUrl: e.PROMETHEUS_URL?.replace(/\/+$/, ""),
+      prometheusTimeoutMs: e.PROMETHEUS_TIMEOUT_MS,
     },
   };
 }

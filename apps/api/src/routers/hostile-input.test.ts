@@ -155,6 +155,10 @@ describe.each(testDatabaseKinds)("hostile input on %s", (kind) => {
       "deployment.delete": byId,
       "deployment.logs": [{ id: deployment.id, lines: 5 }],
       "deployment.metrics": [{ id: deployment.id, window: "5m" }],
+      "quota.get": [{ userId: user.userId }],
+      "quota.set": [
+        { userId: user.userId, maxDeployments: 1, maxReplicas: 1, maxCpu: "1", maxMemory: "1Gi" },
+      ],
     };
   });
   afterAll(() => h.destroy());

@@ -4,6 +4,7 @@ import { apiKeyRouter } from "./api-key.router";
 import { authRouter } from "./auth.router";
 import { deploymentRouter } from "./deployment.router";
 import { modelRouter } from "./model.router";
+import { quotaRouter } from "./quota.router";
 import { versionRouter } from "./version.router";
 
 export const appRouter = router({
@@ -12,6 +13,7 @@ export const appRouter = router({
   model: modelRouter,
   version: versionRouter,
   deployment: deploymentRouter,
+  quota: quotaRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -11,6 +11,7 @@ import {
   type TResource,
   type TTarget,
 } from "./kubernetes-fake-paths";
+import { createFakeServiceProxy } from "./kubernetes-fake-proxy";
 
 // A stand-in Kubernetes API server for the kubernetes driver's tests, written from the API conventions.
 // DOES: discovery (GET /api/v1, /apis/{group}/{version}); server-side apply (PATCH, content type
@@ -19,8 +20,8 @@ import {
 // watch streams (newline-delimited JSON events; from a resourceVersion it replays later events, without
 // one it sends ADDED for what exists; a version older than `compact()` gets an ERROR event with a 410
 // Status, as the real server does); delete of one object and deletecollection by labelSelector; pod logs
-// (text/plain, tailLines); injected failures (any status, for the next N matching requests); dropping
-// every open watch; an apply carrying metadata.resourceVersion is refused with 409 when it is not the
+// (text/plain, tailLines); the service proxy (kubernetes-fake-proxy.ts); injected failures (any status,
+// for the next N matching requests); dropping every open watch; an apply carrying metadata.resourceVersion is refused with 409 when it is not the
 // stored one (SSA's optimistic lock); a RayService apply is merged into the stored object (maps merged,
 // lists and scalars replaced), as SSA keeps the fields of other managers (the one kind whose objects
 // KubeServe edits but does not own). It records every request.
@@ -284,6 +285,7 @@ export async function startFakeKubeApi() {
     const failure = takeFailure(req, url.pathname, isWatch);
     if (failure) return sendStatus(res, failure.code, failure.reason, failure.message);
     if (req.method === "GET" && discovery(url.pathname, res)) return;
+    if (proxy.matches(url.pathname)) return proxy.forward(req, res, body, url.search);
     const target = parsePath(url.pathname);
     if (!target)
       return sendStatus(
@@ -347,6 +349,11 @@ export async function startFakeKubeApi() {
     sendStatus(res, 405, "MethodNotAllowed", `${req.method} is not supported here`);
   }
 
+  const proxy = createFakeServiceProxy({
+    getService: (namespace, name) => objects.get(`v1|services|${namespace}|${name}`),
+    sendStatus,
+  });
+
   const server = createServer((req, res) => {
     let body = "";
     req.on("data", (chunk: Buffer) => (body += chunk.toString()));
@@ -373,6 +380,8 @@ export async function startFakeKubeApi() {
       const resource = resources.find((r) => r.kind === kind && r.groupVersion === apiVersion);
       if (resource) owners.set(keyOf(resource, namespace, name), manager);
     },
+    /** What the Service's endpoints are (an origin), for requests through its service proxy. */
+    setServiceBackend: proxy.setBackend,
     setPodLog(namespace: string, name: string, text: string) {
       podLogs.set(`${namespace}/${name}`, text);
     },

@@ -56,7 +56,7 @@ const deploymentKinds = [
 ] as const;
 
 /** Requests default to the limits (and the other way round), then to the builders' defaults. */
-function resourcesFor(r: TResources) {
+export function resourcesFor(r: TResources) {
   const cpu = r.cpuRequest ?? r.cpuLimit ?? "250m";
   const memory = r.memoryRequest ?? r.memoryLimit ?? "512Mi";
   return {

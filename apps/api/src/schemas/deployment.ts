@@ -16,8 +16,10 @@ export type TDeploymentStatus = z.infer<typeof ZDeploymentStatus>;
 const cpuPattern = /^\d+(\.\d+)?m?$/;
 const memoryPattern = /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 
-const ZCpu = z.string().regex(cpuPattern, "must be a CPU quantity such as 500m or 2");
-const ZMemory = z.string().regex(memoryPattern, "must be a memory quantity such as 512Mi or 2Gi");
+export const ZCpu = z.string().regex(cpuPattern, "must be a CPU quantity such as 500m or 2");
+export const ZMemory = z
+  .string()
+  .regex(memoryPattern, "must be a memory quantity such as 512Mi or 2Gi");
 
 function toMilli(cpu: string): number {
   return cpu.endsWith("m") ? Number(cpu.slice(0, -1)) : Number(cpu) * 1000;

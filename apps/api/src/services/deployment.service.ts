@@ -12,9 +12,11 @@ import type {
 } from "../schemas/deployment";
 import type { TActor } from "./auth.service";
 import { launch, recordStatus } from "./deployment-runtime";
+import { enforceQuota, withQuotaSlot, type TDemand } from "./quota.service";
 
 const deploymentSelect = {
   id: true,
+  ownerId: true,
   name: true,
   modelId: true,
   versionId: true,
@@ -34,6 +36,14 @@ const deploymentSelect = {
 } as const;
 
 type TRow = Prisma.DeploymentGetPayload<{ select: typeof deploymentSelect }>;
+
+function demandOf(row: Pick<TRow, "replicas" | "autoscaling" | "resources">): TDemand {
+  return {
+    replicas: row.replicas,
+    autoscaling: row.autoscaling as TAutoscaling | null,
+    resources: row.resources as TDemand["resources"],
+  };
+}
 
 export const cpuNotice = "CPU requests and limits are not enforced on the local runtime";
 
@@ -123,31 +133,34 @@ export async function createDeployment(
   const requested = input.runtime ?? deps.config.runtime.defaultRuntime;
   const { kind: runtime } = deps.runtimes.get(requested);
   const ownerId = version.model.ownerId;
-  const existing = await deps.db.deployment.findUnique({
-    where: { ownerId_name: { ownerId, name: input.name } },
-    select: { id: true },
+  return withQuotaSlot(deps, ownerId, async () => {
+    await enforceQuota(deps, ownerId, input);
+    const existing = await deps.db.deployment.findUnique({
+      where: { ownerId_name: { ownerId, name: input.name } },
+      select: { id: true },
+    });
+    if (existing)
+      throw new DomainError("CONFLICT", `A deployment named '${input.name}' already exists`);
+    const row = await deps.db.deployment.create({
+      data: {
+        ownerId,
+        modelId: version.model.id,
+        versionId: version.id,
+        name: input.name,
+        runtime,
+        replicas: input.replicas,
+        resources: input.resources as Prisma.InputJsonObject,
+        autoscaling: (input.autoscaling ?? undefined) as Prisma.InputJsonObject | undefined,
+        runtimeOptions: input.runtimeOptions as Prisma.InputJsonObject,
+        isPublic: input.isPublic,
+        startedAt: new Date(),
+        events: { create: { status: "pending", message: `created from version '${version.tag}'` } },
+      },
+      select: deploymentSelect,
+    });
+    launch(deps, row.id, `starting ${row.replicas} replica(s) of version '${version.tag}'`);
+    return toDeployment(deps, row);
   });
-  if (existing)
-    throw new DomainError("CONFLICT", `A deployment named '${input.name}' already exists`);
-  const row = await deps.db.deployment.create({
-    data: {
-      ownerId,
-      modelId: version.model.id,
-      versionId: version.id,
-      name: input.name,
-      runtime,
-      replicas: input.replicas,
-      resources: input.resources as Prisma.InputJsonObject,
-      autoscaling: (input.autoscaling ?? undefined) as Prisma.InputJsonObject | undefined,
-      runtimeOptions: input.runtimeOptions as Prisma.InputJsonObject,
-      isPublic: input.isPublic,
-      startedAt: new Date(),
-      events: { create: { status: "pending", message: `created from version '${version.tag}'` } },
-    },
-    select: deploymentSelect,
-  });
-  launch(deps, row.id, `starting ${row.replicas} replica(s) of version '${version.tag}'`);
-  return toDeployment(deps, row);
 }
 
 export async function listDeployments(deps: TDeps, actor: TActor, input: TListDeploymentsInput) {
@@ -213,10 +226,18 @@ export async function scaleDeployment(
 ): Promise<TDeployment> {
   const before = await findDeployment(deps, actor, input.id);
   checkReplicas(deps, input.replicas, before.autoscaling as TAutoscaling | null);
-  const row = await deps.db.deployment.update({
-    where: { id: before.id },
-    data: { replicas: input.replicas },
-    select: deploymentSelect,
+  const row = await withQuotaSlot(deps, before.ownerId, async () => {
+    await enforceQuota(
+      deps,
+      before.ownerId,
+      demandOf({ ...before, replicas: input.replicas }),
+      before.id,
+    );
+    return deps.db.deployment.update({
+      where: { id: before.id },
+      data: { replicas: input.replicas },
+      select: deploymentSelect,
+    });
   });
   if (row.desiredState === "running") {
     launch(deps, row.id, `scaling from ${before.replicas} to ${input.replicas} replica(s)`);
@@ -239,6 +260,14 @@ export async function updateDeployment(
     tag = version.tag;
   }
   if (input.autoscaling) checkReplicas(deps, before.replicas, input.autoscaling);
+  if (input.autoscaling && before.desiredState === "running") {
+    await enforceQuota(
+      deps,
+      before.ownerId,
+      demandOf({ ...before, autoscaling: input.autoscaling }),
+      before.id,
+    );
+  }
   const isRollout =
     (input.versionId !== undefined && input.versionId !== before.versionId) ||
     input.runtimeOptions !== undefined;
@@ -283,10 +312,13 @@ export async function startDeployment(
   id: string,
 ): Promise<TDeployment> {
   const before = await findDeployment(deps, actor, id);
-  const row = await deps.db.deployment.update({
-    where: { id: before.id },
-    data: { desiredState: "running", startedAt: new Date(), coldStartMs: null },
-    select: deploymentSelect,
+  const row = await withQuotaSlot(deps, before.ownerId, async () => {
+    await enforceQuota(deps, before.ownerId, demandOf(before), before.id);
+    return deps.db.deployment.update({
+      where: { id: before.id },
+      data: { desiredState: "running", startedAt: new Date(), coldStartMs: null },
+      select: deploymentSelect,
+    });
   });
   deps.gateway.directory.invalidate(id);
   launch(deps, row.id, `starting ${row.replicas} replica(s)`);
@@ -317,5 +349,8 @@ export async function deploymentMetrics(
   input: { id: string; window: "5m" | "15m" | "1h" },
 ) {
   const row = await findDeployment(deps, actor, input.id);
+  // The API scrapes only the replicas it supervises; Prometheus has the others' series.
+  if (row.runtime !== "local" && deps.prometheus)
+    return deps.prometheus.query(row.id, input.window);
   return deps.replicaMetrics.query(row.id, input.window);
 }

@@ -1,0 +1,134 @@
+import { DomainError } from "../lib/errors";
+import type { TDeploymentMetrics } from "../schemas/deployment";
+
+// deployment.metrics for runtimes whose replicas this API does not scrape itself (kubernetes, ray): the
+// same figures, read from Prometheus's HTTP API (GET /api/v1/query_range), over the series our model
+// servers (ONNX and scikit-learn) export, each labelled with its deployment id by the server itself.
+
+export type TMetricsWindow = TDeploymentMetrics["window"];
+
+export type TPrometheusMetrics = {
+  query(deploymentId: string, window: TMetricsWindow): Promise<TDeploymentMetrics>;
+};
+
+type TPoint = TDeploymentMetrics["points"][number];
+type TField = Exclude<keyof TPoint, "at">;
+
+/** Range and resolution per window: about 20–60 points, each a rate over the last minute. */
+const windows: Record<TMetricsWindow, { seconds: number; stepSeconds: number }> = {
+  "5m": { seconds: 300, stepSeconds: 15 },
+  "15m": { seconds: 900, stepSeconds: 30 },
+  "1h": { seconds: 3600, stepSeconds: 60 },
+};
+
+/** PromQL per field of a point; `S` is the deployment's label selector. */
+export function promqlFor(deploymentId: string): Record<TField, string> {
+  // A label value in double quotes: escape backslash and quote (ids are UUIDs; this keeps it true anyway).
+  const id = deploymentId.replace(/[\\"]/g, (c) => `\\${c}`);
+  const s = `deployment="${id}"`;
+  const rate = (series: string, extra = "") => `sum(rate(${series}{${s}${extra}}[1m]))`;
+  const latency = (q: number) =>
+    `histogram_quantile(${q}, sum by (le) (rate(prediction_latency_ms_bucket{${s}}[1m])))`;
+  return {
+    // 401s are the gateway's probes or strangers refused by the replica token, as in the local scrape.
+    requestsPerSecond: rate("requests_total", ',code!="401"'),
+    errorsPerSecond: rate("requests_total", ',code=~"5.."'),
+    predictionsPerSecond: rate("predictions_total"),
+    p50Ms: latency(0.5),
+    p95Ms: latency(0.95),
+    p99Ms: latency(0.99),
+    inFlight: `sum(requests_in_flight{${s}})`,
+    averageBatchSize: `${rate("batch_size_sum")} / ${rate("batch_size_count")}`,
+  };
+}
+
+const nullable = new Set<TField>(["p50Ms", "p95Ms", "p99Ms", "averageBatchSize"]);
+
+type TQueryRangeAnswer =
+  | {
+      status: "success";
+      data: { resultType: string; result: Array<{ values?: Array<[number, string]> }> };
+    }
+  | { status: "error"; errorType?: string; error?: string };
+
+export function createPrometheusMetrics(options: {
+  url: string;
+  timeoutMs: number;
+  now?: () => number;
+}): TPrometheusMetrics {
+  const now = options.now ?? Date.now;
+  const unavailable = (detail: string) =>
+    new DomainError("SERVICE_UNAVAILABLE", `Metrics are unavailable: Prometheus ${detail}`, {
+      retryAfterSeconds: 5,
+    });
+
+  async function queryRange(
+    query: string,
+    start: number,
+    end: number,
+    step: number,
+  ): Promise<Map<number, string>> {
+    const url = new URL(`${options.url}/api/v1/query_range`);
+    const body = new URLSearchParams({
+      query,
+      start: String(start),
+      end: String(end),
+      step: String(step),
+    });
+    let response: Response;
+    try {
+      // POST form-encoded, as the API documents, so long expressions never hit URL length limits.
+      response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body,
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+    } catch {
+      throw unavailable(`at ${url.origin} did not answer`);
+    }
+    const answer = (await response.json().catch(() => undefined)) as TQueryRangeAnswer | undefined;
+    if (!answer || answer.status !== "success") {
+      const reason = answer && answer.status === "error" ? `: ${answer.errorType}` : "";
+      throw unavailable(`answered ${response.status}${reason}`);
+    }
+    const values = new Map<number, string>();
+    // sum() leaves one series (or none, when nothing matched in the range).
+    for (const series of answer.data.result) {
+      for (const [at, value] of series.values ?? []) values.set(at, value);
+    }
+    return values;
+  }
+
+  return {
+    async query(deploymentId, window) {
+      const { seconds, stepSeconds } = windows[window];
+      // Aligned to the step, so repeated calls ask for the same timestamps (and Prometheus can cache).
+      const end = Math.floor(now() / 1000 / stepSeconds) * stepSeconds;
+      const start = end - seconds;
+      const queries = Object.entries(promqlFor(deploymentId)) as Array<[TField, string]>;
+      const answers = await Promise.all(
+        queries.map(([, query]) => queryRange(query, start, end, stepSeconds)),
+      );
+      const times = new Set<number>();
+      for (const answer of answers) for (const at of answer.keys()) times.add(at);
+      const points = [...times]
+        .sort((a, b) => a - b)
+        .map((at) => {
+          const point = { at: new Date(at * 1000).toISOString() } as TPoint;
+          for (const [index, [field]] of queries.entries()) {
+            const value = Number(answers[index]?.get(at) ?? Number.NaN);
+            // NaN: no observation in that minute (0/0): a gap for latencies, zero for rates.
+            const isKnown = Number.isFinite(value);
+            (point as Record<TField, number | null>)[field] = isKnown
+              ? value
+              : nullable.has(field)
+                ? null
+                : 0;
+          }
+          return point;
+        });
+      return { window, intervalSeconds: stepSeconds, points };
+    },
+  };
+}
