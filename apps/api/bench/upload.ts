@@ -98,10 +98,19 @@ type TApi = { url: string; child: ChildProcess; token: string; versionId: () => 
 
 async function startApi(env: Record<string, string>): Promise<TApi> {
   const port = await freePort();
+  // Its own metrics port too: the default one may be taken by another API on this machine.
+  const metricsPort = await freePort();
   const profile = values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", values["cpu-prof"]] : [];
   const child = spawn(process.execPath, [...profile, "--import", "tsx", "src/server.ts"], {
     cwd: path.resolve(import.meta.dirname, ".."),
-    env: { ...process.env, ...env, API_PORT: String(port), LOG_LEVEL: "warn", NODE_ENV: "test" },
+    env: {
+      ...process.env,
+      ...env,
+      API_PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      LOG_LEVEL: "warn",
+      NODE_ENV: "test",
+    },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const url = `http://127.0.0.1:${port}`;
