@@ -119,6 +119,16 @@ async function waitOk(
   }
 }
 
+/** user + system CPU time of `pid` so far, in ms (/proc/<pid>/stat fields 14 and 15, in clock ticks). */
+function cpuMsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 function replicaOf(home: string, deploymentId: string): TPidRecord {
   const dir = path.join(home, "runtime", deploymentId);
   const file = readdirSync(dir).find((name) => name.endsWith(".json"));
@@ -156,7 +166,8 @@ async function main(): Promise<void> {
   });
   const { secret: key } = await client.apiKey.create.mutate({ name: "bench", kind: "predict" });
 
-  const urls = new Map<string, Record<TWay, { url: string; token?: string }>>();
+  const urls = new Map<string, Record<TWay, { url: string; token?: string; pid?: number }>>();
+  const apiPid = children[0]?.pid;
   let coldStartMs = NaN;
   let storedColdStartMs: number | null = null;
   for (const c of cases) {
@@ -194,7 +205,7 @@ async function main(): Promise<void> {
     const replica = replicaOf(home, deployment.id);
     const upstream = `/v1/models/${name}:predict`;
     const floorPort = await freePort();
-    start(
+    const floor = start(
       process.execPath,
       [
         "--import",
@@ -228,9 +239,13 @@ async function main(): Promise<void> {
     );
     await waitOk(`http://127.0.0.1:${peerPort}/health`);
     urls.set(c.id, {
-      direct: { url: `http://127.0.0.1:${replica.port}${upstream}`, token: replica.token },
-      floor: { url: `http://127.0.0.1:${floorPort}/` },
-      gateway: { url: gatewayUrl, token: key },
+      direct: {
+        url: `http://127.0.0.1:${replica.port}${upstream}`,
+        token: replica.token,
+        pid: replica.pid,
+      },
+      floor: { url: `http://127.0.0.1:${floorPort}/`, pid: floor.pid },
+      gateway: { url: gatewayUrl, token: key, ...(apiPid ? { pid: apiPid } : {}) },
       peer: { url: `http://127.0.0.1:${peerPort}/predict` },
     });
   }
@@ -243,6 +258,7 @@ async function main(): Promise<void> {
         const target = urls.get(c.id)?.[way];
         if (!target) continue;
         // Round 0 warms every server and JIT up; it is not counted.
+        const cpuBefore = target.pid ? cpuMsOf(target.pid) : NaN;
         const run = runWrk(
           target.url,
           path.join(fixtures, c.body),
@@ -250,6 +266,10 @@ async function main(): Promise<void> {
           round === 0 ? 1 : duration,
           target.token,
         );
+        // CPU time of the process in front (the proxy, or the replica when direct) per request.
+        run.cpuUsPerRequest = target.pid
+          ? ((cpuMsOf(target.pid) - cpuBefore) * 1000) / run.requests
+          : NaN;
         if (round === 0) continue;
         if (run.invalidReason) console.log(`  ${c.id} ${way}: INVALID (${run.invalidReason})`);
         else results.set(`${c.id}|${way}`, [...(results.get(`${c.id}|${way}`) ?? []), run]);
@@ -257,14 +277,17 @@ async function main(): Promise<void> {
     }
   }
 
-  const pick = (id: string, way: TWay, key: "rps" | "p50" | "p99") =>
-    median((results.get(`${id}|${way}`) ?? []).map((r) => r[key]));
+  const pick = (id: string, way: TWay, key: "rps" | "p50" | "p99" | "cpuUsPerRequest") =>
+    median((results.get(`${id}|${way}`) ?? []).map((r) => r[key] ?? NaN));
   console.log(`\ngateway bench: ${rounds} round(s) × ${duration} s, wrk -t2\n`);
-  console.log("case         | way     |    req/s |  p50 ms |  p99 ms");
+  console.log(
+    "case         | way     |    req/s |  p50 ms |  p99 ms | CPU µs/req of the process in front",
+  );
   for (const c of cases) {
     for (const way of ways) {
+      const cpu = pick(c.id, way, "cpuUsPerRequest");
       console.log(
-        `${c.id.padEnd(12)} | ${way.padEnd(7)} | ${pick(c.id, way, "rps").toFixed(0).padStart(8)} | ${pick(c.id, way, "p50").toFixed(2).padStart(7)} | ${pick(c.id, way, "p99").toFixed(2).padStart(7)}`,
+        `${c.id.padEnd(12)} | ${way.padEnd(7)} | ${pick(c.id, way, "rps").toFixed(0).padStart(8)} | ${pick(c.id, way, "p50").toFixed(2).padStart(7)} | ${pick(c.id, way, "p99").toFixed(2).padStart(7)} | ${Number.isFinite(cpu) ? cpu.toFixed(1).padStart(7) : "      –"}`,
       );
     }
   }
@@ -278,8 +301,10 @@ async function main(): Promise<void> {
     const ratio = pick(c.id, "gateway", "rps") / pick(c.id, "floor", "rps");
     const p50Over = pick(c.id, "gateway", "p50") - pick(c.id, "floor", "p50");
     const overUs = 1e6 / pick(c.id, "gateway", "rps") - 1e6 / pick(c.id, "floor", "rps");
+    const cpuOverUs =
+      pick(c.id, "gateway", "cpuUsPerRequest") - pick(c.id, "floor", "cpuUsPerRequest");
     console.log(
-      `  ${c.id}: gateway/floor req/s ${ratio.toFixed(2)} (≥ ${c.target}) ${verdict(ratio >= c.target)}; p50 +${p50Over.toFixed(2)} ms (≤ 0.3) ${verdict(p50Over <= 0.3)}; ≈${overUs.toFixed(1)} µs of machine time per request over the floor`,
+      `  ${c.id}: gateway/floor req/s ${ratio.toFixed(2)} (≥ ${c.target}) ${verdict(ratio >= c.target)}; p50 +${p50Over.toFixed(2)} ms (≤ 0.3) ${verdict(p50Over <= 0.3)}; ≈${overUs.toFixed(1)} µs of machine time per request over the floor; gateway process CPU ${pick(c.id, "gateway", "cpuUsPerRequest").toFixed(1)} µs/req vs floor ${pick(c.id, "floor", "cpuUsPerRequest").toFixed(1)} (+${cpuOverUs.toFixed(1)} µs)`,
     );
   }
   const vsPeer = (id: string) => pick(id, "gateway", "rps") / pick(id, "peer", "rps");

@@ -10,6 +10,8 @@ export type TRun = {
   p50: number;
   p99: number;
   requests: number;
+  /** CPU time of the server process per request (filled in by the caller, which knows its pid) */
+  cpuUsPerRequest?: number;
   invalidReason: string | undefined;
 };
 

@@ -1,14 +1,18 @@
-import { mkdirSync } from "node:fs";
+import { createWriteStream, mkdirSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { FileStore } from "@tus/file-store";
+import { ERRORS } from "@tus/utils";
 import { FsArtifactStore, syncFile } from "./fs-store";
 import { describeError, StorageUnavailableError } from "./errors";
-import { UPLOADS_PREFIX } from "./keys";
+import { assertUploadId, UPLOADS_PREFIX } from "./keys";
 import { finishUpload, sweepLeftovers } from "./tus-common";
 import { UploadHashes } from "./tus-hash";
 import type { TFsStorageConfig, TPutResult } from "./types";
+
+const WRITE_BUFFER_BYTES = 1 << 20;
 
 /** FileStore creates its folder in a callback that throws (an uncaught crash); do it first, clearly. */
 function prepareDirectory(directory: string): string {
@@ -41,8 +45,31 @@ export class TusFileStore extends FileStore {
     this.artifacts = artifacts;
   }
 
+  /**
+   * FileStore's own write with fewer hops: no counting Transform, no hashing Transform (a 'data' listener,
+   * like a bare server), and a 1 MiB write buffer so queued chunks go to disk in one writev, not one
+   * write(2) per 64 KiB chunk.
+   */
   override async write(readable: Readable, id: string, offset: number): Promise<number> {
-    return this.hashes.write(id, offset, readable, (stream) => super.write(stream, id, offset));
+    const tracker = this.hashes.track(id, offset);
+    const sink = createWriteStream(path.join(this.directory, assertUploadId(id)), {
+      flags: "r+",
+      start: offset,
+      highWaterMark: WRITE_BUFFER_BYTES,
+    });
+    let received = 0;
+    // Added in the same tick as the pipe below, so both see every chunk from the first.
+    readable.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      tracker.update(chunk);
+    });
+    try {
+      await pipeline(readable, sink);
+    } catch {
+      throw ERRORS.FILE_WRITE_ERROR;
+    }
+    tracker.settle(offset + received);
+    return offset + received;
   }
 
   override async remove(id: string): Promise<void> {

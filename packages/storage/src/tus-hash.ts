@@ -3,6 +3,12 @@ import { pipeline, type Readable, Transform } from "node:stream";
 
 type TEntry = { hash: Hash; offset: number; touchedAt: number };
 
+export type TTracker = {
+  isTracking: boolean;
+  update: (chunk: Buffer) => void;
+  settle: (newOffset: number) => void;
+};
+
 /**
  * Hashes tus PATCH bodies as they pass, so a finished upload's sha256 is known without reading it
  * again. The running hash is trusted only while the store's offsets agree with the bytes hashed;
@@ -11,12 +17,12 @@ type TEntry = { hash: Hash; offset: number; touchedAt: number };
 export class UploadHashes {
   private readonly entries = new Map<string, TEntry>();
 
-  async write(
-    id: string,
-    offset: number,
-    readable: Readable,
-    write: (stream: Readable) => Promise<number>,
-  ): Promise<number> {
+  /**
+   * Starts following one write of upload `id` at `offset`: feed it every byte passed to the store with
+   * `update`, then `settle` it with the store's new offset. A tracker that cannot continue the running hash
+   * (an offset it did not see) ignores its bytes, and one never settled (a failed write) drops the hash.
+   */
+  track(id: string, offset: number): TTracker {
     const previous = this.entries.get(id);
     this.entries.delete(id);
     const entry =
@@ -25,23 +31,42 @@ export class UploadHashes {
         : previous?.offset === offset
           ? previous
           : undefined;
-    if (!entry) return write(readable);
     let seen = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
+    return {
+      isTracking: entry !== undefined,
+      update: (chunk) => {
+        if (!entry) return;
         seen += chunk.length;
         entry.hash.update(chunk);
+      },
+      settle: (newOffset) => {
+        if (!entry || newOffset !== offset + seen) return;
+        entry.offset = newOffset;
+        entry.touchedAt = Date.now();
+        this.entries.set(id, entry);
+      },
+    };
+  }
+
+  /** Hashes what `write` reads from `readable` on the way through (for stores that take a stream). */
+  async write(
+    id: string,
+    offset: number,
+    readable: Readable,
+    write: (stream: Readable) => Promise<number>,
+  ): Promise<number> {
+    const tracker = this.track(id, offset);
+    if (!tracker.isTracking) return write(readable);
+    const tap = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        tracker.update(chunk);
         callback(null, chunk);
       },
     });
     // Errors reach `tap` (and so the store's own pipeline) through pipeline's destroy.
     const tapped = pipeline(readable, tap, () => undefined);
     const newOffset = await write(tapped);
-    if (newOffset === offset + seen) {
-      entry.offset = newOffset;
-      entry.touchedAt = Date.now();
-      this.entries.set(id, entry);
-    }
+    tracker.settle(newOffset);
     return newOffset;
   }
 

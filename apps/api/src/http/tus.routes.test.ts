@@ -220,6 +220,51 @@ describe.each(["fs", "s3"] as const)("tus uploads (%s driver)", (driverName) => 
     expect(await h.deps.db.artifactUpload.count({ where: { versionId: version.id } })).toBe(0);
   });
 
+  it("a chunked PATCH body longer than the upload is cut off at its length (413), nothing past it kept", async () => {
+    const version = await createVersion(alice);
+    const created = await fetch(`${server.url}/api/v1/uploads`, {
+      method: "POST",
+      headers: {
+        ...tusHeaders,
+        ...authHeaders(alice.token),
+        "upload-length": "1000",
+        "upload-metadata": meta({ versionId: version.id, filename: "m.onnx" }),
+      },
+    });
+    const location = new URL(created.headers.get("location")!, `${server.url}/api/v1/uploads`).href;
+    const patch = (body: RequestInit["body"], extra: Record<string, string> = {}) =>
+      fetch(location, {
+        method: "PATCH",
+        headers: {
+          ...tusHeaders,
+          ...authHeaders(alice.token),
+          "content-type": "application/offset+octet-stream",
+          ...extra,
+        },
+        body,
+        duplex: "half",
+      } as RequestInit);
+    // No Content-Length: only the size limiter on the streamed body can stop it.
+    const chunks = [Buffer.alloc(600, 1), Buffer.alloc(600, 2)];
+    const tooLong = await patch(
+      new ReadableStream({
+        pull(controller) {
+          const next = chunks.shift();
+          if (next) controller.enqueue(next);
+          else controller.close();
+        },
+      }),
+      { "upload-offset": "0" },
+    );
+    expect(tooLong.status).toBe(413);
+    const head = await fetch(location, {
+      method: "HEAD",
+      headers: { ...tusHeaders, ...authHeaders(alice.token) },
+    });
+    expect(Number(head.headers.get("upload-offset"))).toBeLessThanOrEqual(1000);
+    expect((await alice.api.version.get({ id: version.id })).status).toBe("pending_upload");
+  });
+
   it("an expired incomplete upload is removed with its parts and its claim", async () => {
     const version = await createVersion(alice);
     const created = await fetch(`${server.url}/api/v1/uploads`, {

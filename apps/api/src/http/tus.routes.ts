@@ -17,6 +17,7 @@ import {
 } from "../services/artifact.service";
 import type { TActor } from "../services/auth.service";
 import { requireActor } from "./request-auth";
+import { streamNodeBodies } from "./tus-node-body";
 
 // Resumable uploads (tus 1.0) at /api/v1/uploads. Who may reach them: every method but the CORS preflight
 // is authenticated like tRPC; an upload is created only for a version of the caller's, and every later
@@ -90,6 +91,8 @@ export async function registerTusRoutes(app: FastifyInstance, deps: TDeps): Prom
       return {};
     },
   });
+
+  streamNodeBodies(tus);
 
   const readUploadId = (req: FastifyRequest) =>
     (req.params as { id?: string }).id?.replace(/[^A-Za-z0-9_-]/g, "") ?? "";

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, type FSWatcher, openSync, watch } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -111,6 +111,41 @@ export async function tailLines(file: string, count: number, offset = 0): Promis
   } finally {
     await handle.close();
   }
+}
+
+export type TChangeWaiter = { next: (maxMs: number) => Promise<void>; close: () => void };
+
+/**
+ * Waits for the next change of `file` (inotify), or `maxMs` at most: the supervisor sees a replica's
+ * "listening" and "model ready" lines as they are written instead of on its next poll.
+ */
+export function watchChanges(file: string): TChangeWaiter {
+  let isChanged = false;
+  let wake: (() => void) | undefined;
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(file, { persistent: false }, () => {
+      isChanged = true;
+      wake?.();
+    });
+    watcher.on("error", () => undefined);
+  } catch {
+    // No watch on this file system: the timeout alone paces the caller.
+  }
+  return {
+    next: (maxMs) =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          wake = undefined;
+          isChanged = false;
+          resolve();
+        };
+        const timer = setTimeout(done, isChanged ? 0 : maxMs);
+        wake = done;
+      }),
+    close: () => watcher?.close(),
+  };
 }
 
 /** Reads the server's `"msg":"listening"` line for its port (it was started with `--port 0`). */

@@ -15,6 +15,7 @@ import {
   terminate,
   type TExit,
   type TPidRecord,
+  watchChanges,
   writePidRecord,
 } from "./local-process";
 
@@ -176,22 +177,35 @@ export function createReplicaLifecycle(options: {
       hasExited = true;
       return onExit(st, r, spawned.pid, exit);
     });
-    await saveRecord(st, r);
+    // The pid file is written while the replica boots; a failed write still fails this start, below.
+    const saved = saveRecord(st, r);
+    saved.catch(() => undefined);
     const deadline = Date.now() + config.readyTimeoutMs;
-    while (!hasExited && !r.isStopping && Date.now() < deadline) {
-      if (r.port === undefined) {
-        r.port = await readListeningPort(r.logFile, r.logOffset);
-        if (r.port !== undefined) await saveRecord(st, r);
-      } else if (await isReplicaReady(`http://127.0.0.1:${r.port}`, r.token)) {
-        if (hasExited || r.isStopping) return;
-        r.state = "ready";
-        r.readyAt = Date.now();
-        r.reason = undefined;
-        changed(st);
-        r.settle();
-        return;
+    const logChanges = watchChanges(r.logFile);
+    try {
+      while (!hasExited && !r.isStopping && Date.now() < deadline) {
+        if (r.port === undefined) {
+          r.port = await readListeningPort(r.logFile, r.logOffset);
+          if (r.port !== undefined) {
+            await saved;
+            await saveRecord(st, r);
+            continue;
+          }
+        } else if (await isReplicaReady(`http://127.0.0.1:${r.port}`, r.token)) {
+          if (hasExited || r.isStopping) return;
+          r.state = "ready";
+          r.readyAt = Date.now();
+          r.reason = undefined;
+          changed(st);
+          r.settle();
+          return;
+        }
+        // Woken by the replica's next log line (it logs "model ready" when it is), or polled.
+        await logChanges.next(20);
       }
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      logChanges.close();
+      await saved;
     }
     if (!hasExited && !r.isStopping) {
       r.oomReason = `not ready within ${config.readyTimeoutMs / 1000} s`;

@@ -176,9 +176,11 @@ export function launch(deps: TDeps, id: string, message: string): void {
   void (async () => {
     const row = await loadRow(deps, id);
     if (!row || row.desiredState !== "running") return;
-    await recordStatus(deps, id, "deploying", message);
+    // Queued first, so it stays ahead of the runtime's own status changes; the replicas start meanwhile
+    // (the status write no longer delays the cold start).
+    const deploying = recordStatus(deps, id, "deploying", message);
     const driver = deps.runtimes.get(row.runtime);
-    await driver.apply(toDesired(deps, row));
+    await Promise.all([deploying, driver.apply(toDesired(deps, row))]);
     const status = driver.status(id);
     const next = phaseStatus[status.phase];
     if (next) await recordStatus(deps, id, next, describePhase(status));

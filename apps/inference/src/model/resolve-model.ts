@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { assertValidKey, createS3Store, type S3ArtifactStore } from "@kubeserve/storage";
+import { assertValidKey } from "@kubeserve/storage/keys";
+import type { S3ArtifactStore } from "@kubeserve/storage/s3";
 import type { Logger } from "pino";
 import {
   downloadHttp,
@@ -38,12 +39,14 @@ export function isHttpModel(model: string): boolean {
   return /^https?:\/\//i.test(model);
 }
 
-function openS3(source: TModelSource, bucket: string): S3ArtifactStore {
+async function openS3(source: TModelSource, bucket: string): Promise<S3ArtifactStore> {
   if (!source.s3Endpoint) {
     throw new ModelSourceError(
       `model ${source.model} is on S3 but KUBESERVE_S3_ENDPOINT (--s3-endpoint) is not set`,
     );
   }
+  // Loaded on first use: the minio client costs most of a second of CPU at start, and only s3:// needs it.
+  const { createS3Store } = await import("@kubeserve/storage/s3");
   return createS3Store({
     driver: "s3",
     endpoint: source.s3Endpoint,
@@ -68,7 +71,7 @@ async function downloadFromS3(source: TModelSource, location: TS3Location): Prom
   if (source.sha256 && (await isFile(target)) && (await hashFile(target)) === source.sha256) {
     return target;
   }
-  const store = openS3(source, location.bucket);
+  const store = await openS3(source, location.bucket);
   let etag: string;
   try {
     const info = await store.stat(location.key);
