@@ -142,6 +142,8 @@ describe.skipIf(!hasPrometheus)(
       expect(last?.errorsPerSecond).toBe(0);
       expect(last?.p95Ms).toBeGreaterThan(0);
       expect(last?.inFlight).toBeGreaterThanOrEqual(0);
+      // One model server is scraped.
+      expect(last?.replicas).toBe(1);
       // Every point is on the step grid, oldest first.
       const times = metrics.points.map((p) => Date.parse(p.at) / 1000);
       expect(times.every((t) => t % 15 === 0)).toBe(true);

@@ -38,6 +38,8 @@ export function promqlFor(deploymentId: string): Record<TField, string> {
     p95Ms: latency(0.95),
     p99Ms: latency(0.99),
     inFlight: `sum(requests_in_flight{${s}})`,
+    // Every replica exports one in-flight gauge, so the series count is the replicas Prometheus reached.
+    replicas: `count(requests_in_flight{${s}})`,
     averageBatchSize: `${rate("batch_size_sum")} / ${rate("batch_size_count")}`,
   };
 }
