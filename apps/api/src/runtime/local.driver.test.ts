@@ -16,7 +16,6 @@ import { createLocalDriver } from "./local.driver";
 import { isAlive } from "./local-process";
 
 const testDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../test");
-const tsx = path.resolve(testDir, "../../node_modules/.bin/tsx");
 const log = pino({ level: "silent" });
 const samples = readIrisSamples();
 
@@ -173,9 +172,11 @@ describe("local runtime driver", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "ks-runtime-"));
     const kept = desired();
     const dropped = desired();
+    // node itself with tsx's loader, not the tsx binary: SIGKILL must hit the supervisor, not a wrapper
+    // that would leave it (and its replicas) running after the test.
     const host = spawn(
-      tsx,
-      [path.join(testDir, "runtime-host.ts"), JSON.stringify([kept, dropped])],
+      process.execPath,
+      ["--import", "tsx", path.join(testDir, "runtime-host.ts"), JSON.stringify([kept, dropped])],
       {
         env: { ...process.env, RUNTIME_DIR: dir, KUBESERVE_HOME: dir, AUTH_SECRET: "x".repeat(40) },
         stdio: ["ignore", "pipe", "inherit"],
