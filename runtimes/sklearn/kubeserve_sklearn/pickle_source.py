@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bz2
 import lzma
+import os
 import zlib
 from typing import BinaryIO, Protocol
 
@@ -71,6 +72,7 @@ class BoundedSource:
         self._buffer = bytearray()
         self._offset = 0  # position of _buffer[0] in the decompressed stream
         self._is_raw_done = False
+        self._raw_size = _size_of(raw) if self._decompressor is None else None
         self._feed(head)
 
     def _feed(self, data: bytes) -> None:
@@ -109,6 +111,33 @@ class BoundedSource:
         self._offset += len(data)
         return data
 
+    def skip(self, n: int, what: str) -> None:
+        """Moves past `n` bytes (array data) without copying them, by seeking where the file allows."""
+        if self._offset + n > self._max:
+            raise ScanError(
+                f"the pickle declares {n} bytes at offset {self._offset}, over the {self._max}-byte scan limit"
+            )
+        take = min(n, len(self._buffer))
+        del self._buffer[:take]
+        self._offset += take
+        remaining = n - take
+        if remaining and self._raw_size is not None:
+            # Uncompressed and seekable: the raw position is exactly the stream offset here.
+            left = self._raw_size - self._offset
+            if remaining > left:
+                raise ScanError(f"truncated: {what} needs {n} bytes, the file has {take + max(0, left)} left")
+            self._raw.seek(remaining, os.SEEK_CUR)
+            self._offset += remaining
+            return
+        while remaining:
+            self._fill(min(remaining, _CHUNK))
+            if not self._buffer:
+                raise ScanError(f"truncated: {what} needs {n} bytes, the file has {n - remaining} left")
+            step = min(remaining, len(self._buffer))
+            del self._buffer[:step]
+            self._offset += step
+            remaining -= step
+
     def read_exact(self, n: int, what: str) -> bytes:
         data = self.read(n)
         if len(data) != n:
@@ -130,3 +159,13 @@ class BoundedSource:
             self._offset += take
             if i != -1:
                 return bytes(out)
+
+
+def _size_of(raw: BinaryIO) -> int | None:
+    """The file's size when it can be seeked (a real file), else None (read it through)."""
+    try:
+        if not raw.seekable():
+            return None
+        return os.fstat(raw.fileno()).st_size
+    except (OSError, AttributeError, ValueError):
+        return None

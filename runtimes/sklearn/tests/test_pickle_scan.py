@@ -166,6 +166,22 @@ class ScanTest(unittest.TestCase):
                 self.assertEqual(code, 2, answer)
                 self.assertIn("truncated", answer["error"])
 
+    def test_array_data_cut_short_is_truncated_whether_seeked_or_read(self) -> None:
+        # Array bytes are skipped by seeking in a real file and read through otherwise: both must notice the cut.
+        model = LogisticRegression().fit(np.eye(4), [0, 1, 0, 1])
+        model.padding_ = np.arange(200_000, dtype=np.float64)
+        buffer = io.BytesIO()
+        joblib.dump(model, buffer)
+        data = buffer.getvalue()
+        whole = scan_stream(io.BytesIO(data), self.allowlist, 1 << 30)
+        self.assertTrue(whole.ok)
+        cut = data[: len(data) // 2]
+        code, answer, _ = run_cli("scan", self.write("cut-array.joblib", cut))
+        self.assertEqual(code, 2, answer)
+        self.assertIn("truncated: array data", answer["error"])
+        with self.assertRaisesRegex(ScanError, "truncated: array data"):
+            scan_stream(io.BytesIO(cut), self.allowlist, 1 << 30)
+
     def test_declared_sizes_over_the_limit(self) -> None:
         # BINBYTES8 declaring 2 GiB with ten bytes behind it
         path = self.write("huge.pkl", b"\x80\x04\x8e" + struct.pack("<Q", 2 << 30) + b"x" * 10 + b".")
