@@ -84,7 +84,9 @@ export function MetricsCharts({ deploymentId }: { deploymentId: string }) {
       ) : null}
       <div className="grid gap-4 sm:grid-cols-2" data-testid="metrics-charts">
         {charts.map((chart) => (
-          <figure key={chart.title} className="min-w-0">
+          // overflow-hidden: recharts re-measures on the next ResizeObserver tick, so after a resize a chart
+          // briefly keeps its old width; clipped, it never widens the page.
+          <figure key={chart.title} className="min-w-0 overflow-hidden">
             <figcaption className="mb-1 text-xs font-medium tracking-wide text-slate-500 uppercase">
               {chart.title}
             </figcaption>
