@@ -2,7 +2,7 @@
 
 Same interface as metrics.Metrics (the shared handlers call it), same labels (model, version, deployment,
 protocol, code). Ray prefixes every application metric with `ray_` and a Counter gains `_total`, so
-`kubeserve_requests` is scraped as `ray_kubeserve_requests_total` (see RAY_METRIC_NAMES in the API).
+`kubeserve_requests` is scraped as `ray_kubeserve_requests_total` (promqlFor in the API's services/prometheus-metrics.ts).
 """
 
 from __future__ import annotations

@@ -351,6 +351,6 @@ export async function deploymentMetrics(
   const row = await findDeployment(deps, actor, input.id);
   // The API scrapes only the replicas it supervises; Prometheus has the others' series.
   if (row.runtime !== "local" && deps.prometheus)
-    return deps.prometheus.query(row.id, input.window);
+    return deps.prometheus.query(row.id, row.runtime, input.window);
   return deps.replicaMetrics.query(row.id, input.window);
 }

@@ -1,36 +1,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { waitFor } from "@kubeserve/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { irisModelPath } from "../test/fixtures";
 import { createHarness, failureOf, type THarness, type TSignedUp } from "../test/harness";
 import { seedReadyVersion } from "../test/ready-version";
 import { promqlFor } from "./prometheus-metrics";
+import { freePort, hasPrometheus, startPrometheus, stopChild } from "./prometheus-metrics.fixtures";
 
 // deployment.metrics of a kubernetes deployment from Prometheus: the real Debian `prometheus` binary
 // scrapes the real model server (labelled with the deployment's id, as in a pod) every second, and the
 // API reads the figures back through /api/v1/query_range. Skipped, saying so, where the binary is missing.
-
-const prometheusBin = "/usr/bin/prometheus";
-const hasPrometheus = existsSync(prometheusBin);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function stop(child: ChildProcess | undefined) {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  await exited;
-}
 
 describe.skipIf(!hasPrometheus)(
   "deployment.metrics from Prometheus (real prometheus binary)",
@@ -42,7 +21,6 @@ describe.skipIf(!hasPrometheus)(
     let prometheus: ChildProcess | undefined;
     let serverUrl: string;
     beforeAll(async () => {
-      const dir = mkdtempSync(path.join(tmpdir(), "ks-prom-"));
       const [serverPort, promPort] = [await freePort(), await freePort()];
       h = await createHarness("postgres", { PROMETHEUS_URL: `http://127.0.0.1:${promPort}` });
       user = await h.signUp("prom");
@@ -80,25 +58,11 @@ describe.skipIf(!hasPrometheus)(
         stdio: "ignore",
       });
       serverUrl = `http://127.0.0.1:${serverPort}`;
-      const config = path.join(dir, "prometheus.yml");
-      writeFileSync(
-        config,
-        [
-          "global: {scrape_interval: 1s, evaluation_interval: 1s}",
-          "scrape_configs:",
-          "  - job_name: model-server",
-          `    static_configs: [{targets: ["127.0.0.1:${serverPort}"]}]`,
-        ].join("\n"),
-      );
-      prometheus = spawn(
-        prometheusBin,
-        [
-          `--config.file=${config}`,
-          `--storage.tsdb.path=${path.join(dir, "data")}`,
-          `--web.listen-address=127.0.0.1:${promPort}`,
-        ],
-        { stdio: "ignore" },
-      );
+      prometheus = await startPrometheus({
+        port: promPort,
+        target: `127.0.0.1:${serverPort}`,
+        job: "model-server",
+      });
       await waitFor(
         async () => {
           const r = await fetch(`${serverUrl}/v2/health/ready`).catch(() => undefined);
@@ -108,8 +72,8 @@ describe.skipIf(!hasPrometheus)(
       );
     });
     afterAll(async () => {
-      await stop(prometheus);
-      await stop(server);
+      await stopChild(prometheus);
+      await stopChild(server);
       await h?.destroy();
     });
 

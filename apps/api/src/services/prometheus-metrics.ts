@@ -1,14 +1,20 @@
+import { rayApplicationName } from "@kubeserve/k8s/names";
 import { DomainError } from "../lib/errors";
 import type { TDeploymentMetrics } from "../schemas/deployment";
 
 // deployment.metrics for runtimes whose replicas this API does not scrape itself (kubernetes, ray): the
 // same figures, read from Prometheus's HTTP API (GET /api/v1/query_range), over the series our model
-// servers (ONNX and scikit-learn) export, each labelled with its deployment id by the server itself.
+// servers (ONNX and scikit-learn, or the Ray entry module through Ray's exporter) export, each labelled
+// with its deployment id by the server itself.
 
 export type TMetricsWindow = TDeploymentMetrics["window"];
 
 export type TPrometheusMetrics = {
-  query(deploymentId: string, window: TMetricsWindow): Promise<TDeploymentMetrics>;
+  query(
+    deploymentId: string,
+    runtime: TPrometheusRuntime,
+    window: TMetricsWindow,
+  ): Promise<TDeploymentMetrics>;
 };
 
 type TPoint = TDeploymentMetrics["points"][number];
@@ -21,14 +27,33 @@ const windows: Record<TMetricsWindow, { seconds: number; stepSeconds: number }> 
   "1h": { seconds: 3600, stepSeconds: 60 },
 };
 
-/** PromQL per field of a point; `S` is the deployment's label selector. */
-export function promqlFor(deploymentId: string): Record<TField, string> {
-  // A label value in double quotes: escape backslash and quote (ids are UUIDs; this keeps it true anyway).
-  const id = deploymentId.replace(/[\\"]/g, (c) => `\\${c}`);
-  const s = `deployment="${id}"`;
-  const rate = (series: string, extra = "") => `sum(rate(${series}{${s}${extra}}[1m]))`;
+/** Runtimes whose series Prometheus holds (the API scrapes `local` replicas itself). */
+export type TPrometheusRuntime = "kubernetes" | "ray";
+
+/**
+ * Series names per runtime. Ray's exporter puts `ray_` before every ray.util.metrics name and `_total`
+ * after a Counter's (runtimes/sklearn/kubeserve_sklearn/ray_metrics.py registers `kubeserve_<name>`).
+ */
+const seriesNames = {
+  kubernetes: (name: string) => name,
+  ray: (name: string) => `ray_kubeserve_${name}`,
+} satisfies Record<TPrometheusRuntime, (name: string) => string>;
+
+/** A label value in double quotes: escape backslash and quote (ids are UUIDs; this keeps it true anyway). */
+function quoted(value: string): string {
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** PromQL per field of a point, over the series our servers label with the deployment's id. */
+export function promqlFor(
+  deploymentId: string,
+  runtime: TPrometheusRuntime = "kubernetes",
+): Record<TField, string> {
+  const name = seriesNames[runtime];
+  const s = `deployment=${quoted(deploymentId)}`;
+  const rate = (series: string, extra = "") => `sum(rate(${name(series)}{${s}${extra}}[1m]))`;
   const latency = (q: number) =>
-    `histogram_quantile(${q}, sum by (le) (rate(prediction_latency_ms_bucket{${s}}[1m])))`;
+    `histogram_quantile(${q}, sum by (le) (rate(${name("prediction_latency_ms_bucket")}{${s}}[1m])))`;
   return {
     // 401s are the gateway's probes or strangers refused by the replica token, as in the local scrape.
     requestsPerSecond: rate("requests_total", ',code!="401"'),
@@ -37,9 +62,14 @@ export function promqlFor(deploymentId: string): Record<TField, string> {
     p50Ms: latency(0.5),
     p95Ms: latency(0.95),
     p99Ms: latency(0.99),
-    inFlight: `sum(requests_in_flight{${s}})`,
-    // Every replica exports one in-flight gauge, so the series count is the replicas Prometheus reached.
-    replicas: `count(requests_in_flight{${s}})`,
+    inFlight: `sum(${name("requests_in_flight")}{${s}})`,
+    replicas:
+      runtime === "ray"
+        ? // Ray's agent exports one series per node (Ray >= 2.53 drops WorkerId), so replicas sharing a
+          // node share a gauge series: count Serve's own per-replica health gauge of our application.
+          `sum(ray_serve_deployment_replica_healthy{application=${quoted(rayApplicationName(deploymentId))}})`
+        : // Every pod exports one in-flight gauge, so the series count is the replicas Prometheus reached.
+          `count(requests_in_flight{${s}})`,
     averageBatchSize: `${rate("batch_size_sum")} / ${rate("batch_size_count")}`,
   };
 }
@@ -103,12 +133,12 @@ export function createPrometheusMetrics(options: {
   }
 
   return {
-    async query(deploymentId, window) {
+    async query(deploymentId, runtime, window) {
       const { seconds, stepSeconds } = windows[window];
       // Aligned to the step, so repeated calls ask for the same timestamps (and Prometheus can cache).
       const end = Math.floor(now() / 1000 / stepSeconds) * stepSeconds;
       const start = end - seconds;
-      const queries = Object.entries(promqlFor(deploymentId)) as Array<[TField, string]>;
+      const queries = Object.entries(promqlFor(deploymentId, runtime)) as Array<[TField, string]>;
       const answers = await Promise.all(
         queries.map(([, query]) => queryRange(query, start, end, stepSeconds)),
       );
