@@ -4,6 +4,7 @@ import { buildApp } from "./app";
 import { ConfigError, readApiConfig, type TApiConfig } from "./config";
 import { createDeps } from "./deps";
 import { startMetricsServer } from "./gateway/metrics";
+import { renderReplicaExposition } from "./services/prometheus-metrics.reexport";
 import { startRuntime } from "./services/deployment-runtime";
 import { waitForDependency } from "./lib/wait";
 import { createLogger } from "./logger";
@@ -82,10 +83,12 @@ async function main(): Promise<void> {
   });
   // Deployments are reconciled before the port opens: no prediction is routed to a replica nobody owns.
   const stopRuntime = await startRuntime(deps);
+  // Prometheus scrapes this port; it also re-exports the local replicas' series, which it cannot reach.
   const metricsServer = await startMetricsServer(
     deps.gateway.metrics,
     config.gateway.metricsHost,
     config.gateway.metricsPort,
+    () => renderReplicaExposition(deps.replicaMetrics.exposition()),
   );
   log.info({ url: metricsServer.url }, "gateway metrics listening");
   await app.listen({ host: config.host, port: config.port });

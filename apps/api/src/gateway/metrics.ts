@@ -64,11 +64,12 @@ export function createGatewayMetrics(): TGatewayMetrics {
   };
 }
 
-/** Serves `/metrics` on its own listener; resolves with the bound address. */
+/** Serves `/metrics` on its own listener (with `extra` text after the gateway's); resolves with the bound address. */
 export async function startMetricsServer(
   metrics: TGatewayMetrics,
   host: string,
   port: number,
+  extra: () => string = () => "",
 ): Promise<{ server: Server; url: string; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     if (req.method !== "GET" || req.url?.split("?")[0] !== "/metrics") {
@@ -76,7 +77,8 @@ export async function startMetricsServer(
       return;
     }
     metrics.registry.metrics().then(
-      (text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),
+      (text) =>
+        res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text + extra()),
       () => res.writeHead(500).end(),
     );
   });

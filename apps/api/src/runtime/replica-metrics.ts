@@ -30,11 +30,15 @@ type TPoint = {
   replicas: number;
 };
 
+export type TReplicaExposition = { deploymentId: string; replicaId: string; text: string };
+
 export type TReplicaMetrics = {
   /** Reads every ready replica once now (the loop calls it every interval). */
   scrapeOnce(): Promise<void>;
   query(deploymentId: string, window: "5m" | "15m" | "1h"): TDeploymentMetrics;
   forget(deploymentId: string): void;
+  /** The last scrape text of every replica that answered, for the metrics port to re-export. */
+  exposition(): TReplicaExposition[];
   start(): void;
   stop(): void;
 };
@@ -133,11 +137,14 @@ export function createReplicaMetrics(options: {
   const deployments = new Set<string>();
   const last = new Map<string, TScrape>();
   const series = new Map<string, TPoint[]>();
+  const texts = new Map<string, TReplicaExposition[]>();
   let lastTick = Date.now();
   let timer: NodeJS.Timeout | undefined;
   runtime.watch((status) => {
-    if (status.phase === "absent") deployments.delete(status.deploymentId);
-    else deployments.add(status.deploymentId);
+    if (status.phase === "absent") {
+      deployments.delete(status.deploymentId);
+      texts.delete(status.deploymentId);
+    } else deployments.add(status.deploymentId);
   });
 
   async function scrapeDeployment(id: string, seconds: number, at: number): Promise<void> {
@@ -153,6 +160,7 @@ export function createReplicaMetrics(options: {
       batchCount: 0,
       replicas: 0,
     };
+    const answered: TReplicaExposition[] = [];
     await Promise.all(
       runtime.endpoints(id).map(async (endpoint) => {
         const response = await fetch(`${endpoint.origin}/metrics`, {
@@ -160,7 +168,9 @@ export function createReplicaMetrics(options: {
           signal: AbortSignal.timeout(2000),
         }).catch(() => undefined);
         if (!response?.ok) return;
-        const scrape = parseScrape(await response.text());
+        const text = await response.text();
+        answered.push({ deploymentId: id, replicaId: endpoint.replicaId, text });
+        const scrape = parseScrape(text);
         point.replicas += 1;
         const key = `${endpoint.replicaId}@${endpoint.origin}`;
         const before = last.get(key);
@@ -177,6 +187,7 @@ export function createReplicaMetrics(options: {
         }
       }),
     );
+    texts.set(id, answered);
     const points = series.get(id) ?? [];
     points.push(point);
     while (points.length > 0 && (points[0]?.at ?? at) < at - keepMs) points.shift();
@@ -210,8 +221,12 @@ export function createReplicaMetrics(options: {
         })),
       };
     },
+    exposition() {
+      return [...texts.values()].flat();
+    },
     forget(deploymentId) {
       series.delete(deploymentId);
+      texts.delete(deploymentId);
       deployments.delete(deploymentId);
     },
     start() {
