@@ -5,11 +5,11 @@ import { pino } from "pino";
 import { parse as parseYaml } from "yaml";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { resolveRayConfig, ZRayEnv } from "../config/ray";
-import type { TDesiredDeployment } from "./driver";
 import { startFakeKubeApi, type TFakeKubeApi } from "./kubernetes-fake-api";
 import type { TObject } from "./kubernetes-fake-paths";
 import { createKubeRayBackend, createKubeRayClient, type TKubeRayApi } from "./ray-kuberay";
 import { createRayDriver, type TRayDriver } from "./ray.driver";
+import { desiredRay } from "./ray-fixtures";
 
 // The ray driver's KubeRay backend against the fake Kubernetes API server: server-side apply of
 // spec.serveConfigV2 only, another team's applications kept byte for byte, every stored RayService
@@ -27,17 +27,14 @@ applications:
       - {name: Fraud, num_replicas: 2}
 `;
 
-function desired(replicas = 1): TDesiredDeployment {
-  return {
-    id,
-    name: "iris",
-    modelName: "iris",
-    generation: 1,
-    model: { uri: "/x", sha256: "cd".repeat(32) },
+function desired(replicas = 1, generation = 1) {
+  return desiredRay(id, {
     replicas,
+    generation,
+    sha256: generation === 1 ? "cd".repeat(32) : "ef".repeat(32),
     resources: { cpuRequest: "1", memoryLimit: "1Gi" },
     runtimeOptions: { batching: "on", maxBatchSize: 16, maxQueueDelayMs: 5 },
-  };
+  });
 }
 
 let kube: TFakeKubeApi;

@@ -2,11 +2,11 @@ import { createHash } from "node:crypto";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { resolveRayConfig, ZRayEnv } from "../config/ray";
-import type { TDesiredDeployment } from "./driver";
 import { createRestBackend } from "./ray-backend";
 import { startFakeRayDashboard, type TFakeRayDashboard } from "./ray-fake-dashboard";
 import { createServeApi } from "./ray-serve-api";
 import { createRayDriver, type TRayDriver } from "./ray.driver";
+import { desiredRay } from "./ray-fixtures";
 
 // The ray driver against a fake Ray dashboard: exact PUT bodies, others' applications kept, states.
 
@@ -19,17 +19,14 @@ const other = {
   deployments: [{ name: "Fraud", num_replicas: 2 }],
 };
 
-function desired(replicas = 1): TDesiredDeployment {
-  return {
-    id,
-    name: "iris",
-    modelName: "iris",
-    generation: 1,
-    model: { uri: "/x", sha256: "ab".repeat(32) },
+function desired(replicas = 1, generation = 1) {
+  return desiredRay(id, {
     replicas,
+    generation,
+    sha256: generation === 1 ? "ab".repeat(32) : "ef".repeat(32),
     resources: { cpuRequest: "500m", memoryLimit: "512Mi" },
     runtimeOptions: { batching: "auto", maxBatchSize: 8, maxQueueDelayMs: 2 },
-  };
+  });
 }
 
 let fake: TFakeRayDashboard;
@@ -120,6 +117,14 @@ describe("ray driver (Serve REST API)", () => {
         headers: { "x-kubeserve-token": `ksp_token-of-${id}` },
       }),
     ]);
+    // An update to another version is the same merged PUT: the other application still byte-for-byte.
+    await driver.apply(desired(3, 2));
+    const updated = fake.puts.at(-1)!.applications as Array<Record<string, unknown>>;
+    expect(JSON.stringify(updated[0])).toBe(JSON.stringify(other));
+    expect(updated[1]).toMatchObject({
+      name: `kubeserve-${id}`,
+      args: { generation: 2, artifact_sha256: "ef".repeat(32) },
+    });
     await driver.delete(id);
     expect(fake.puts.at(-1)!.applications).toEqual([other]);
     expect(JSON.stringify(fake.puts.at(-1)!.applications)).toBe(JSON.stringify([other]));
