@@ -31,6 +31,7 @@ import {
 } from "./kubernetes-status";
 import { checkQuota, deleteByLabel, specFor, type TKubernetesTarget } from "./kubernetes-objects";
 import { startInformer, type TInformer } from "./kubernetes-watch";
+import { createSettleWaiters } from "./settle-waiters";
 import { createProxyCredentials, REPLICA_TOKEN_HEADER } from "./kubernetes-proxy";
 
 export type { TKubernetesTarget } from "./kubernetes-objects";
@@ -71,7 +72,8 @@ export function createKubernetesDriver(options: TKubernetesDriverOptions): TRunt
   /** The tenant objects last applied per user (its quota may change between applies). */
   const tenants = new Map<string, string>();
   const listeners = new Set<(status: TRuntimeStatus) => void>();
-  const settleWaiters = new Map<string, Set<() => void>>();
+  // Past the deadline the deployment stays `starting` (with its reason); the watch keeps reporting.
+  const settleWaiters = createSettleWaiters(config.readyTimeoutMs);
 
   function statusOf(entry: TEntry): TRuntimeStatus {
     const cache = namespaces.get(entry.namespace);
@@ -101,9 +103,7 @@ export function createKubernetesDriver(options: TKubernetesDriverOptions): TRunt
       entry.lastKey = key;
       for (const listener of listeners) listener(status);
     }
-    if (isSettled(entry, status)) {
-      for (const wake of settleWaiters.get(status.deploymentId) ?? []) wake();
-    }
+    if (isSettled(entry, status)) settleWaiters.wake(status.deploymentId);
   }
 
   function publishNamespace(namespace: string): void {
@@ -205,19 +205,7 @@ export function createKubernetesDriver(options: TKubernetesDriverOptions): TRunt
 
   function waitSettled(entry: TEntry): Promise<void> {
     if (isSettled(entry, statusOf(entry))) return Promise.resolve();
-    return new Promise((resolve) => {
-      const waiters = settleWaiters.get(entry.desired.id) ?? new Set<() => void>();
-      settleWaiters.set(entry.desired.id, waiters);
-      const done = () => {
-        clearTimeout(timer);
-        waiters.delete(done);
-        resolve();
-      };
-      // Past the deadline the deployment stays `starting` (with its reason); the watch keeps reporting.
-      const timer = setTimeout(done, config.readyTimeoutMs);
-      timer.unref();
-      waiters.add(done);
-    });
+    return settleWaiters.wait(entry.desired.id);
   }
 
   async function converge(desired: TDesiredDeployment, isWaiting: boolean): Promise<void> {
@@ -377,7 +365,7 @@ export function createKubernetesDriver(options: TKubernetesDriverOptions): TRunt
       for (const cache of namespaces.values())
         for (const informer of cache.informers) informer.stop();
       namespaces.clear();
-      for (const waiters of settleWaiters.values()) for (const wake of waiters) wake();
+      settleWaiters.wakeAll();
       await Promise.resolve();
     },
   };

@@ -10,6 +10,7 @@ import {
   type TRayObserved,
 } from "./ray-apps";
 import { type TRayBackend, waitForTcp } from "./ray-backend";
+import { createSettleWaiters } from "./settle-waiters";
 
 // The `ray` runtime: each deployment is one Ray Serve application `kubeserve-<id>` on an existing Ray
 // cluster, written through a backend (Serve REST API, or a KubeRay RayService) that keeps everyone
@@ -41,7 +42,8 @@ export function createRayDriver(options: TRayDriverOptions): TRayDriver {
     createHash("sha256").update(options.replicaToken(deploymentId)).digest("hex");
   const entries = new Map<string, TEntry>();
   const listeners = new Set<(status: TRuntimeStatus) => void>();
-  const waiters = new Map<string, Set<() => void>>();
+  // Past the deadline the deployment stays `starting` with Ray's message; polling keeps reporting.
+  const waiters = createSettleWaiters(config.readyTimeoutMs);
   let isClosed = false;
   let preflightError: Error | undefined;
   // Bounded, and in the background: the API serves the other runtimes whether or not Ray comes. Under
@@ -70,7 +72,7 @@ export function createRayDriver(options: TRayDriverOptions): TRayDriver {
     const isSettled =
       !entry.observed.isApplying &&
       ["running", "failed", "stopped", "degraded"].includes(status.phase);
-    if (isSettled) for (const wake of waiters.get(entry.desired.id) ?? []) wake();
+    if (isSettled) waiters.wake(entry.desired.id);
   }
 
   async function poll(): Promise<void> {
@@ -119,20 +121,9 @@ export function createRayDriver(options: TRayDriverOptions): TRayDriver {
   }
 
   function waitSettled(entry: TEntry): Promise<void> {
-    return new Promise((resolve) => {
-      const set = waiters.get(entry.desired.id) ?? new Set<() => void>();
-      waiters.set(entry.desired.id, set);
-      const done = () => {
-        clearTimeout(deadline);
-        set.delete(done);
-        resolve();
-      };
-      // Past the deadline the deployment stays `starting` with Ray's message; polling keeps reporting.
-      const deadline = setTimeout(done, config.readyTimeoutMs);
-      deadline.unref();
-      set.add(done);
-      publish(entry);
-    });
+    const settled = waiters.wait(entry.desired.id);
+    publish(entry);
+    return settled;
   }
 
   async function converge(
@@ -291,7 +282,7 @@ export function createRayDriver(options: TRayDriverOptions): TRayDriver {
     async close() {
       isClosed = true;
       clearInterval(timer);
-      for (const set of waiters.values()) for (const wake of set) wake();
+      waiters.wakeAll();
       await Promise.resolve(isClosed);
     },
   };
