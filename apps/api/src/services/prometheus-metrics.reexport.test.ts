@@ -1,4 +1,6 @@
 import type { ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { waitFor } from "@kubeserve/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMetricsServer } from "../gateway/metrics";
@@ -16,7 +18,11 @@ import { renderReplicaExposition } from "./prometheus-metrics.reexport";
 
 // The metrics port re-exports the `local` replicas' own series (the compose stack's Prometheus cannot
 // reach them on the api container's loopback): real replicas, the metrics listener wired as server.ts
-// wires it, and the real Debian `prometheus` scraping it, which refuses a malformed exposition.
+// wires it, and the real Debian `prometheus` scraping it, which refuses a malformed exposition. It is
+// the compose stack's one scrape target, so every Grafana panel over gateway and model-server series
+// is evaluated here and must return data.
+
+const dashboards = path.resolve(import.meta.dirname, "../../../../deploy/grafana/dashboards");
 
 describe("re-exported replica metrics", () => {
   it("declares each family once over several replicas and adds replica and missing deployment labels", () => {
@@ -67,15 +73,7 @@ describe.skipIf(!hasPrometheus)("the metrics port scraped by the real prometheus
     h = await createHarness("postgres");
     http = await startHttp(h);
     d = await deployIris(h, "reexport", { replicas: 2 });
-    const rows = readIrisSamples().inputs;
-    for (let i = 0; i < 5; i++) {
-      const r = await fetch(`${http.url}/api/v1/predict/${d.deploymentId}`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${d.key}`, "content-type": "application/json" },
-        body: JSON.stringify({ instances: rows }),
-      });
-      expect(r.status).toBe(200);
-    }
+    await predict();
     await h.deps.replicaMetrics.scrapeOnce();
     metrics = await startMetricsServer(h.deps.gateway.metrics, "127.0.0.1", 0, () =>
       renderReplicaExposition(h.deps.replicaMetrics.exposition()),
@@ -87,6 +85,21 @@ describe.skipIf(!hasPrometheus)("the metrics port scraped by the real prometheus
       target: new URL(metrics.url).host,
       job: "kubeserve-api",
     });
+    await waitFor(
+      async () => ((await query('up{job="kubeserve-api"} == 1')).length ? true : undefined),
+      {
+        what: "Prometheus scraped the metrics port",
+        timeoutMs: 30_000,
+        intervalMs: 250,
+      },
+    );
+    // Traffic over several scrapes, so every rate() has two samples with a difference.
+    for (let second = 0; second < 6; second++) {
+      await predict();
+      await h.deps.replicaMetrics.scrapeOnce();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
   });
   afterAll(async () => {
     await stopChild(prometheus);
@@ -94,6 +107,18 @@ describe.skipIf(!hasPrometheus)("the metrics port scraped by the real prometheus
     await http?.close();
     await h?.destroy();
   });
+
+  async function predict() {
+    const rows = readIrisSamples().inputs;
+    for (let i = 0; i < 3; i++) {
+      const r = await fetch(`${http.url}/api/v1/predict/${d.deploymentId}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${d.key}`, "content-type": "application/json" },
+        body: JSON.stringify({ instances: rows }),
+      });
+      expect(r.status).toBe(200);
+    }
+  }
 
   const query = async (expr: string) => {
     const r = await fetch(`${promUrl}/api/v1/query?${new URLSearchParams({ query: expr })}`);
@@ -117,6 +142,29 @@ describe.skipIf(!hasPrometheus)("the metrics port scraped by the real prometheus
       [],
     );
     expect(await query(`gateway_requests_total{deployment="${d.deploymentId}"}`)).not.toEqual([]);
+  });
+
+  it("every Grafana expression returns data through it, except the cAdvisor/kube-state-metrics panels", async () => {
+    for (const file of ["kubeserve-platform.json", "kubeserve-deployment.json"]) {
+      const dashboard = JSON.parse(readFileSync(path.join(dashboards, file), "utf8")) as {
+        panels: Array<{ id: number; targets: Array<{ refId: string; expr: string }> }>;
+      };
+      for (const panel of dashboard.panels) {
+        for (const target of panel.targets) {
+          // As Grafana sends it for this deployment and "All" namespaces.
+          const expr = target.expr
+            .replaceAll("$__rate_interval", "30s")
+            .replaceAll("$namespace", ".*")
+            .replaceAll("$deployment", d.deploymentId);
+          const r = await fetch(`${promUrl}/api/v1/query?${new URLSearchParams({ query: expr })}`);
+          const answer = (await r.json()) as { status: string; data?: { result: unknown[] } };
+          const where = `${file} panel ${panel.id} ${target.refId}: ${expr}`;
+          expect(answer.status, where).toBe("success");
+          if (!/\b(container|kube)_[a-z_]+/.test(expr))
+            expect(answer.data?.result.length, where).toBeGreaterThan(0);
+        }
+      }
+    }
   });
 
   it("the public API port does not serve them", async () => {
