@@ -3,10 +3,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { parse as parseYaml } from "yaml";
 import {
+  discovery,
   matchesSelector,
   mergeApplied,
   parsePath,
   resources,
+  sendJson,
+  sendStatus,
   type TObject,
   type TResource,
   type TTarget,
@@ -75,25 +78,6 @@ export async function startFakeKubeApi() {
     return gv === target.resource.groupVersion && plural === target.resource.plural && sameNs;
   };
 
-  function sendStatus(res: ServerResponse, code: number, reason: string, message: string) {
-    res.writeHead(code, { "content-type": "application/json" });
-    res.end(
-      JSON.stringify({
-        kind: "Status",
-        apiVersion: "v1",
-        metadata: {},
-        status: "Failure",
-        message,
-        reason,
-        code,
-      }),
-    );
-  }
-  function sendJson(res: ServerResponse, body: unknown) {
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify(body));
-  }
-
   function record(type: "ADDED" | "MODIFIED" | "DELETED", key: string, object: TObject) {
     history.push({ rv: Number(object.metadata.resourceVersion), type, object, key });
     for (const watcher of watchers) {
@@ -152,25 +136,6 @@ export async function startFakeKubeApi() {
     failure.times -= 1;
     if (failure.times <= 0) failures.splice(index, 1);
     return failure;
-  }
-
-  function discovery(path: string, res: ServerResponse): boolean {
-    const groupVersion = path === "/api/v1" ? "v1" : path.replace(/^\/apis\//, "");
-    const list = resources.filter((r) => r.groupVersion === groupVersion);
-    if (!list.length || !(path === "/api/v1" || path.startsWith("/apis/"))) return false;
-    sendJson(res, {
-      kind: "APIResourceList",
-      apiVersion: "v1",
-      groupVersion,
-      resources: list.map((r) => ({
-        name: r.plural,
-        singularName: r.kind.toLowerCase(),
-        namespaced: r.isNamespaced,
-        kind: r.kind,
-        verbs: ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
-      })),
-    });
-    return true;
   }
 
   function startWatch(

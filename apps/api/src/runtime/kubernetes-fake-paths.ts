@@ -1,4 +1,7 @@
-// Paths, resources and label selectors of the fake Kubernetes API server (kubernetes-fake-api.ts).
+import type { ServerResponse } from "node:http";
+
+// Paths, resources, label selectors, discovery and Status replies of the fake Kubernetes API server
+// (kubernetes-fake-api.ts).
 
 export type TObject = {
   apiVersion: string;
@@ -97,4 +100,43 @@ export function mergeApplied(stored: TObject, applied: TObject): TObject {
     return out;
   };
   return merge(stored, applied) as TObject;
+}
+
+export function sendStatus(res: ServerResponse, code: number, reason: string, message: string) {
+  res.writeHead(code, { "content-type": "application/json" });
+  res.end(
+    JSON.stringify({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message,
+      reason,
+      code,
+    }),
+  );
+}
+export function sendJson(res: ServerResponse, body: unknown) {
+  res.writeHead(200, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+/** Discovery documents (GET /api/v1, /apis/{group}/{version}) for the resources the fake serves. */
+export function discovery(path: string, res: ServerResponse): boolean {
+  const groupVersion = path === "/api/v1" ? "v1" : path.replace(/^\/apis\//, "");
+  const list = resources.filter((r) => r.groupVersion === groupVersion);
+  if (!list.length || !(path === "/api/v1" || path.startsWith("/apis/"))) return false;
+  sendJson(res, {
+    kind: "APIResourceList",
+    apiVersion: "v1",
+    groupVersion,
+    resources: list.map((r) => ({
+      name: r.plural,
+      singularName: r.kind.toLowerCase(),
+      namespaced: r.isNamespaced,
+      kind: r.kind,
+      verbs: ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+    })),
+  });
+  return true;
 }
