@@ -29,6 +29,7 @@ export async function startFakeRayDashboard(options: { deployMs?: number } = {})
   const deployMs = options.deployMs ?? 30;
   const apps = new Map<string, TApp>();
   const puts: Array<Record<string, unknown>> = [];
+  const afterPut: Array<() => void> = [];
   const faults: TFault[] = [];
   const deployFailures = new Map<string, string>();
   const cluster = { proxy_location: "EveryNode", http_options: { host: "0.0.0.0", port: 8000 } };
@@ -171,6 +172,8 @@ export async function startFakeRayDashboard(options: { deployMs?: number } = {})
       const problem = validate(body);
       if (problem) return send(400, problem);
       replace(body);
+      const after = afterPut.shift();
+      after?.();
       return send(200, "");
     }
     return send(405, { detail: "Method Not Allowed" });
@@ -205,6 +208,10 @@ export async function startFakeRayDashboard(options: { deployMs?: number } = {})
     drop(name: string): void {
       clearTimeout(apps.get(name)?.timer);
       apps.delete(name);
+    },
+    /** Runs `change` right after the next accepted PUT: another writer racing ours (Ray has no CAS). */
+    afterNextPut(change: () => void): void {
+      afterPut.push(change);
     },
     failDeploy(name: string, message: string): void {
       deployFailures.set(name, message);

@@ -130,6 +130,17 @@ describe("ray driver (Serve REST API)", () => {
     expect(JSON.stringify(fake.puts.at(-1)!.applications)).toBe(JSON.stringify([other]));
   });
 
+  it("re-reads after every PUT and repairs ours when another writer's PUT removed it", async () => {
+    // Another writer's PUT, built from a read taken before ours, lands right after ours.
+    fake.afterNextPut(() => fake.drop(`kubeserve-${id}`));
+    await driver.apply(desired());
+    expect(fake.puts).toHaveLength(2);
+    const repaired = fake.puts[1]!.applications as Array<Record<string, unknown>>;
+    expect(JSON.stringify(repaired[0])).toBe(JSON.stringify(other));
+    expect(repaired[1]).toMatchObject({ name: `kubeserve-${id}` });
+    expect(fake.app(`kubeserve-${id}`)).toBeDefined();
+  });
+
   it("DEPLOY_FAILED → failed with Ray's message", async () => {
     fake.failDeploy(`kubeserve-${id}`, "ModuleNotFoundError: No module named 'kubeserve_sklearn'");
     await driver.apply(desired());
