@@ -63,12 +63,24 @@ test("model → upload → deploy → running → try-it → charts → scoped p
   await expect(page.getByRole("table", { name: "Replicas" })).toContainText("ready");
   await expect(page.getByRole("list", { name: "Status history" })).toContainText("running");
   await expect(page.getByText(/Prediction URL/).first()).toBeVisible();
-  await expect(page.locator("pre").filter({ hasText: "/v2/models/iris/infer" })).toBeVisible();
+  const snippets = page.locator("pre").filter({ hasText: "/v2/models/iris/infer" });
+  await expect(snippets.filter({ hasText: "curl -sS" })).toBeVisible();
+  await expect(snippets.filter({ hasText: 'const apiKey = "<YOUR_API_KEY>"' })).toBeVisible();
 
+  // The form has a field per feature of the [-1, 4] input; a bad one is named before anything is sent.
+  await page.getByLabel("feature 3").fill("abc");
+  await page.getByRole("button", { name: "Send" }).click();
+  await expect(page.getByText("'abc' is not a number")).toBeVisible();
+  await page.getByRole("button", { name: "Example row" }).click();
   for (let i = 0; i < 5; i++) {
     await page.getByRole("button", { name: "Send" }).click();
     await expect(page.getByTestId("try-latency")).toContainText("ms round trip");
   }
+  await expect(page.getByRole("list", { name: "Last sent rows" })).toContainText(
+    "5.1, 3.5, 1.4, 0.2",
+  );
+  // Recorded by the gateway at the first answered prediction; the page refetches after an answer.
+  await expect(page.locator("dt:text-is('Cold start') + dd")).toHaveText(/^\d+(\.\d)? m?s$/);
   const outputs = page.getByRole("table", { name: "Outputs" });
   await expect(outputs).toContainText("probabilities");
   await expect(outputs).toContainText("label");

@@ -9,25 +9,14 @@ import {
   isSameFile,
   readResumePoint,
   saveResumePoint,
+  type TUploadState,
 } from "./upload-progress";
 
 // Uploads running in this tab, one per version, kept outside React so a re-render or a re-mounted card
 // never loses one. Bytes go to the dashboard's own /api/v1/uploads (src/server/upload-proxy.ts), which
 // adds the session's API token on the server.
 
-export type TUploadPhase = "uploading" | "done" | "interrupted" | "failed" | "cancelled";
-
-export type TUploadState = {
-  phase: TUploadPhase;
-  fileName: string;
-  sent: number;
-  total: number;
-  bytesPerSecond: number | undefined;
-  secondsLeft: number | undefined;
-  error?: string;
-  startedAt: number;
-  finishedAt?: number;
-};
+export type { TUploadPhase, TUploadState } from "./upload-progress";
 
 type TRunning = {
   state: TUploadState;
@@ -175,7 +164,15 @@ export async function startUpload(
   }
 }
 
-/** Continues an interrupted upload from the byte the server has. */
+/** Stops sending but keeps the server's part and the resume point, so resuming continues from there. */
+export function pauseUpload(versionId: string): void {
+  const running = uploads.get(versionId);
+  if (running?.state.phase !== "uploading") return;
+  publish(versionId, { phase: "paused", bytesPerSecond: undefined, secondsLeft: undefined });
+  running.controller?.abort(new DOMException("Upload paused", "AbortError"));
+}
+
+/** Continues a paused or interrupted upload from the byte the server has. */
 export function resumeUpload(versionId: string): void {
   const running = uploads.get(versionId);
   if (running) void startUpload(versionId, running.file);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatRelative, formatShape } from "./format";
+import { formatBytes, formatColdStart, formatRelative, formatShape } from "./format";
 
 describe("formatBytes", () => {
   it.each([
@@ -37,5 +37,14 @@ describe("formatShape", () => {
   it("shows the free batch dimension as n", () => {
     expect(formatShape([-1, 4])).toBe("[n, 4]");
     expect(formatShape([])).toBe("[]");
+  });
+});
+
+describe("formatColdStart", () => {
+  it("shows the measured time, and says when a running deployment has not been called yet", () => {
+    expect(formatColdStart(840, true)).toBe("840 ms");
+    expect(formatColdStart(2345, true)).toBe("2.3 s");
+    expect(formatColdStart(null, true)).toBe("at first prediction");
+    expect(formatColdStart(null, false)).toBe("—");
   });
 });

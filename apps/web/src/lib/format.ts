@@ -44,3 +44,12 @@ export function formatDateTime(iso: string): string {
 export function formatShape(shape: number[]): string {
   return `[${shape.map((dim) => (dim < 0 ? "n" : String(dim))).join(", ")}]`;
 }
+
+/**
+ * The gateway measures cold start from create/start to the first answered prediction, so a running
+ * deployment nobody has called yet has none: say so rather than a bare dash.
+ */
+export function formatColdStart(ms: number | null, isRunning: boolean): string {
+  if (ms === null) return isRunning ? "at first prediction" : "—";
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}

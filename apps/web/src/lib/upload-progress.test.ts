@@ -3,7 +3,9 @@ import {
   checkModelFile,
   clearResumePoint,
   createSpeedMeter,
+  describeUpload,
   formatSecondsLeft,
+  formatSpeed,
   isSameFile,
   readResumePoint,
   saveResumePoint,
@@ -65,6 +67,93 @@ describe("createSpeedMeter", () => {
     expect(meter.secondsLeft(1_000)).toBeUndefined();
     expect(formatSecondsLeft(undefined)).toBe("estimating…");
     expect(formatSecondsLeft(75)).toBe("1 min 15 s left");
+  });
+});
+
+describe("formatting speed and time left", () => {
+  it("rounds the time left up once, so minutes never show 60 s", () => {
+    expect(formatSecondsLeft(0.4)).toBe("under a second left");
+    expect(formatSecondsLeft(58.4)).toBe("59 s left");
+    expect(formatSecondsLeft(59.2)).toBe("1 min 0 s left");
+    expect(formatSecondsLeft(59.5 + 60)).toBe("2 min 0 s left");
+    expect(formatSecondsLeft(3_600 * 2 + 60 * 5)).toBe("2 h 5 min left");
+    expect(formatSpeed(undefined)).toBe("—");
+    expect(formatSpeed(1_572_864)).toBe("1.5 MB/s");
+  });
+});
+
+describe("describeUpload", () => {
+  const base = {
+    fileName: "iris.onnx",
+    sent: 0,
+    total: 4 * 1024 * 1024,
+    bytesPerSecond: undefined,
+    secondsLeft: undefined,
+    startedAt: 1_000,
+  };
+
+  it("shows bytes, speed and time left while uploading, with pause and cancel", () => {
+    const view = describeUpload(
+      {
+        ...base,
+        phase: "uploading",
+        sent: 1024 * 1024,
+        bytesPerSecond: 512 * 1024,
+        secondsLeft: 6,
+      },
+      "pending_upload",
+    );
+    expect(view).toEqual({
+      percent: 25,
+      summary: "1 MB of 4 MB · 512 KB/s · 6 s left",
+      actions: ["pause", "cancel"],
+    });
+    const early = describeUpload({ ...base, phase: "uploading", sent: 10 }, "pending_upload");
+    expect(early.summary).toBe("10 B of 4 MB · — · estimating…");
+  });
+
+  it("never shows 100% before the last byte, nor more than 100%", () => {
+    const almost = describeUpload(
+      { ...base, phase: "uploading", sent: base.total - 1 },
+      "pending_upload",
+    );
+    expect(almost.percent).toBe(99);
+    expect(describeUpload({ ...base, phase: "uploading", sent: base.total * 2 }, "x").percent).toBe(
+      100,
+    );
+    expect(describeUpload({ ...base, phase: "uploading", total: 0 }, "x").percent).toBe(0);
+  });
+
+  it("offers resume after a pause or a network cut, and a new file after a refusal or cancel", () => {
+    const sent = 3 * 1024 * 1024;
+    expect(describeUpload({ ...base, phase: "paused", sent }, "pending_upload")).toEqual({
+      percent: 75,
+      summary: "Paused at 3 MB of 4 MB; resuming continues from there",
+      actions: ["resume", "discard"],
+    });
+    const cut = { ...base, phase: "interrupted" as const, sent, error: "The connection was lost" };
+    expect(describeUpload(cut, "pending_upload")).toEqual({
+      percent: 75,
+      summary: "The connection was lost (3 MB of 4 MB sent)",
+      actions: ["resume", "discard"],
+    });
+    const refused = { ...base, phase: "failed" as const, sent, error: "Not an ONNX model" };
+    expect(describeUpload(refused, "pending_upload").actions).toEqual(["another"]);
+    expect(describeUpload({ ...base, phase: "cancelled" }, "pending_upload")).toEqual({
+      percent: 0,
+      summary: "Upload cancelled; nothing was kept",
+      actions: ["another"],
+    });
+  });
+
+  it("reports the time taken once done, then the model check's outcome", () => {
+    const done = { ...base, phase: "done" as const, sent: base.total, finishedAt: 3_500 };
+    expect(describeUpload(done, "pending_upload")).toEqual({
+      percent: 100,
+      summary: "Uploaded 4 MB in 2.5 s · checking the model…",
+      actions: [],
+    });
+    expect(describeUpload(done, "ready").summary).toBe("Uploaded 4 MB in 2.5 s · ready");
   });
 });
 

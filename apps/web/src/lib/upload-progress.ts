@@ -66,10 +66,75 @@ export function formatSpeed(bytesPerSecond: number | undefined): string {
 export function formatSecondsLeft(seconds: number | undefined): string {
   if (seconds === undefined) return "estimating…";
   if (seconds < 1) return "under a second left";
-  if (seconds < 60) return `${Math.ceil(seconds)} s left`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min ${Math.ceil(seconds % 60)} s left`;
+  // Rounded up once, so 119.5 s reads "2 min 0 s", never "1 min 60 s".
+  const whole = Math.ceil(seconds);
+  if (whole < 60) return `${whole} s left`;
+  const minutes = Math.floor(whole / 60);
+  if (minutes < 60) return `${minutes} min ${whole % 60} s left`;
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min left`;
+}
+
+export type TUploadPhase = "uploading" | "paused" | "done" | "interrupted" | "failed" | "cancelled";
+
+export type TUploadState = {
+  phase: TUploadPhase;
+  fileName: string;
+  sent: number;
+  total: number;
+  bytesPerSecond: number | undefined;
+  secondsLeft: number | undefined;
+  error?: string;
+  startedAt: number;
+  finishedAt?: number;
+};
+
+export type TUploadAction = "pause" | "cancel" | "resume" | "discard" | "another";
+
+export type TUploadView = { percent: number; summary: string; actions: TUploadAction[] };
+
+/** What the progress panel shows for an upload: the bar's percent, one line of text, the buttons. */
+export function describeUpload(state: TUploadState, versionStatus: string): TUploadView {
+  const ratio = state.total > 0 ? Math.min(1, Math.max(0, state.sent / state.total)) : 0;
+  // Floored, so 100% means every byte arrived, never 99.6% rounded up.
+  const percent = state.phase === "done" ? 100 : Math.floor(100 * ratio);
+  const sentOfTotal = `${formatBytes(state.sent)} of ${formatBytes(state.total)}`;
+  switch (state.phase) {
+    case "uploading":
+      return {
+        percent,
+        summary: `${sentOfTotal} · ${formatSpeed(state.bytesPerSecond)} · ${formatSecondsLeft(state.secondsLeft)}`,
+        actions: ["pause", "cancel"],
+      };
+    case "paused":
+      return {
+        percent,
+        summary: `Paused at ${sentOfTotal}; resuming continues from there`,
+        actions: ["resume", "discard"],
+      };
+    case "done": {
+      const seconds = ((state.finishedAt ?? state.startedAt) - state.startedAt) / 1000;
+      const check = versionStatus === "pending_upload" ? "checking the model…" : versionStatus;
+      return {
+        percent,
+        summary: `Uploaded ${formatBytes(state.total)} in ${seconds.toFixed(1)} s · ${check}`,
+        actions: [],
+      };
+    }
+    case "cancelled":
+      return { percent, summary: "Upload cancelled; nothing was kept", actions: ["another"] };
+    case "interrupted":
+      return {
+        percent,
+        summary: `${state.error ?? "Upload stopped"} (${sentOfTotal} sent)`,
+        actions: ["resume", "discard"],
+      };
+    case "failed":
+      return {
+        percent,
+        summary: `${state.error ?? "Upload stopped"} (${sentOfTotal} sent)`,
+        actions: ["another"],
+      };
+  }
 }
 
 /** Where an interrupted upload can continue: its tus URL (on this dashboard) and the file it was for. */

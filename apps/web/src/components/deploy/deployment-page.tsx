@@ -1,10 +1,10 @@
 "use client";
 
 import { ErrorNotice } from "@kubeserve/ui";
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { readApiErrorMessage } from "~/lib/api-error";
-import { formatRelative } from "~/lib/format";
+import { formatColdStart, formatRelative } from "~/lib/format";
 import type { TGrafana } from "~/lib/grafana";
 import { deploymentPollMs } from "~/lib/polling";
 import { exampleRequest } from "~/lib/try-it";
@@ -18,11 +18,6 @@ import { LogsTail } from "./logs-tail";
 import { MetricsCharts } from "./metrics-charts";
 import { TryItPanel } from "./try-it-panel";
 
-function formatColdStart(ms: number | null): string {
-  if (ms === null) return "—";
-  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-
 export function DeploymentPage({
   deploymentId,
   grafana,
@@ -31,6 +26,7 @@ export function DeploymentPage({
   grafana: TGrafana | undefined;
 }) {
   const trpc = useTRPC();
+  const queryClient = useQueryClient();
   const deployment = useQuery(
     trpc.deployment.get.queryOptions(
       { id: deploymentId },
@@ -112,7 +108,7 @@ export function DeploymentPage({
             "Replicas",
             `${d.currentReplicas.filter((r) => r.state === "ready").length} / ${d.replicas} ready`,
           ],
-          ["Cold start", formatColdStart(d.coldStartMs)],
+          ["Cold start", formatColdStart(d.coldStartMs, isRunning)],
           [
             "Autoscaling",
             d.autoscaling
@@ -140,8 +136,18 @@ export function DeploymentPage({
       <TryItPanel
         deploymentId={d.id}
         modelName={model.data?.name}
-        exampleBody={exampleBody}
+        signature={version.data?.signature}
+        metadata={version.data?.metadata}
         isRunning={isRunning}
+        onAnswered={() => {
+          // The gateway records cold start at the first answered prediction; without this the page
+          // kept showing "—" until its next 30 s poll.
+          if (d.coldStartMs === null) {
+            void queryClient.invalidateQueries({
+              queryKey: trpc.deployment.get.queryKey({ id: deploymentId }),
+            });
+          }
+        }}
       />
       <MetricsCharts deploymentId={d.id} />
       <GrafanaPanels grafana={grafana} deploymentId={d.id} />

@@ -1,7 +1,15 @@
 import type { RouterOutputs } from "@kubeserve/api";
 import { Card, CopyButton } from "@kubeserve/ui";
 import Link from "next/link";
-import { curlV1, curlV2, keyPlaceholder, v1Instances, v2InferUrl } from "~/lib/snippets";
+import {
+  curlV1,
+  curlV2,
+  keyPlaceholder,
+  tsKeyPlaceholder,
+  typescriptV2,
+  v1Instances,
+  v2InferUrl,
+} from "~/lib/snippets";
 import { CodeBlock } from "./code-block";
 
 type TDeployment = RouterOutputs["deployment"]["get"];
@@ -39,7 +47,9 @@ export function DeploymentUrls({
         <UrlRow label="V1 predict" url={deployment.urls.predict} />
         <UrlRow label="OpenAPI" url={deployment.urls.openapi} />
         <p className="text-sm text-slate-600 dark:text-slate-400">
-          Set <code className="font-mono text-xs">{keyPlaceholder}</code> to a key from{" "}
+          Set <code className="font-mono text-xs">{keyPlaceholder}</code> (or replace{" "}
+          <code className="font-mono text-xs">{tsKeyPlaceholder}</code> in the TypeScript) to a key
+          from{" "}
           <Link
             href="/keys"
             className="font-medium text-indigo-700 hover:underline dark:text-indigo-300"
@@ -52,6 +62,10 @@ export function DeploymentUrls({
         <CodeBlock
           label="curl (V1)"
           code={curlV1(deployment.urls.predict, v1Instances(exampleBody))}
+        />
+        <CodeBlock
+          label="TypeScript (fetch, V2)"
+          code={typescriptV2(deployment.urls.v2, name, exampleBody)}
         />
       </div>
     </Card>

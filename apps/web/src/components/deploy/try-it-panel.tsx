@@ -1,63 +1,143 @@
 "use client";
 
-import { Button, Card, ErrorNotice } from "@kubeserve/ui";
-import dynamic from "next/dynamic";
-import { useState } from "react";
-import { probabilityBars, readTryResult, type TTryResult } from "~/lib/try-it";
+import { Button, Card } from "@kubeserve/ui";
+import { useId, useMemo, useState, useSyncExternalStore, type FormEvent } from "react";
+import {
+  bodyToRow,
+  checkRow,
+  exampleRow,
+  historyKey,
+  parseHistory,
+  readFormSpec,
+  rememberRow,
+  rowToBody,
+} from "~/lib/try-form";
+import { exampleRequest, readTryResult, type TSignature } from "~/lib/try-it";
+import { TryItFields, TryItHistory } from "./try-it-fields";
+import { TryItResult, type TTryAnswer } from "./try-it-result";
 
-// Recharts loads only when there is something to draw.
-const ProbabilityChart = dynamic(() => import("./probability-chart"), { ssr: false });
+type TMode = "form" | "json";
 
-type TAnswer = { result: TTryResult; roundTripMs: number; upstreamMs: number | undefined };
-
-function formatData(data: unknown[]): string {
-  const text = JSON.stringify(data);
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+// Another tab sending rows updates this one too; this tab's own sends re-render it anyway.
+function subscribeToStorage(listener: () => void) {
+  window.addEventListener("storage", listener);
+  return () => window.removeEventListener("storage", listener);
 }
 
+/** The rows last sent from this browser, read after hydration (the server has none). */
+function useHistory(deploymentId: string): number[][] {
+  const raw = useSyncExternalStore(
+    subscribeToStorage,
+    () => localStorage.getItem(historyKey(deploymentId)),
+    () => null,
+  );
+  return useMemo(() => parseHistory(raw), [raw]);
+}
+
+const toggleClasses =
+  "h-8 rounded px-3 text-sm font-medium focus-visible:outline-2 focus-visible:outline-offset-1 focus-visible:outline-indigo-500 aria-pressed:bg-white aria-pressed:text-slate-900 aria-pressed:shadow-xs text-slate-600 dark:text-slate-300 dark:aria-pressed:bg-slate-700 dark:aria-pressed:text-white";
+
 /**
- * Sends a V2 request through the dashboard's own /api/try route, which adds the session's access token
- * server side (src/server/try-it-proxy.ts): the browser holds no API key.
+ * A form generated from the signature (a field per feature) or the raw V2 JSON body, sent through the
+ * dashboard's own /api/try route, which adds the session's access token server side
+ * (src/server/try-it-proxy.ts): the browser holds no API key.
  */
 export function TryItPanel({
   deploymentId,
   modelName,
-  exampleBody,
+  signature,
+  metadata,
   isRunning,
+  onAnswered,
 }: {
   deploymentId: string;
   modelName: string | undefined;
-  exampleBody: string;
+  signature: TSignature | null | undefined;
+  metadata?: Record<string, unknown> | null;
   isRunning: boolean;
+  /** Called after the model answered, e.g. to refetch the deployment's cold start. */
+  onAnswered?: () => void;
 }) {
-  const [edited, setEdited] = useState<string>();
-  const [answer, setAnswer] = useState<TAnswer>();
-  const [isSending, setIsSending] = useState(false);
+  const idPrefix = useId();
+  const spec = useMemo(() => readFormSpec(signature, metadata), [signature, metadata]);
+  const [chosenMode, setChosenMode] = useState<TMode>();
+  const [editedFields, setEditedFields] = useState<string[]>();
+  const [errors, setErrors] = useState<(string | undefined)[]>([]);
+  const [editedBody, setEditedBody] = useState<string>();
   const [jsonError, setJsonError] = useState<string>();
-  const body = edited ?? exampleBody;
+  const history = useHistory(deploymentId);
+  const [answer, setAnswer] = useState<TTryAnswer>();
+  const [isSending, setIsSending] = useState(false);
 
-  const send = async () => {
-    try {
-      JSON.parse(body);
-    } catch (error) {
-      setJsonError(`Not valid JSON: ${(error as Error).message}`);
-      return;
+  // The signature arrives after the first render: the form is the default once it can be built.
+  const mode: TMode = spec ? (chosenMode ?? "form") : "json";
+  const fields = editedFields ?? (spec ? exampleRow(spec) : []);
+  const body = editedBody ?? exampleRequest(signature);
+  const width = spec?.featureNames.length;
+  const rows = history.filter((row) => row.length === width);
+
+  const fillForm = (values: string[]) => {
+    setEditedFields(values);
+    setErrors([]);
+  };
+
+  const switchMode = (next: TMode) => {
+    if (!spec || next === mode) return;
+    if (next === "json") {
+      const { values } = checkRow(spec, fields);
+      setEditedBody(values ? rowToBody(spec, values) : undefined);
+      setJsonError(undefined);
+    } else {
+      const row = bodyToRow(spec, body);
+      if (row) fillForm(row.map(String));
     }
-    setJsonError(undefined);
+    setChosenMode(next);
+  };
+
+  const send = async (event: FormEvent) => {
+    event.preventDefault();
+    let sentBody = body;
+    let row: number[] | undefined;
+    if (mode === "form" && spec) {
+      const check = checkRow(spec, fields);
+      setErrors(check.errors);
+      if (!check.values) {
+        const first = check.errors.findIndex(Boolean);
+        document.getElementById(`${idPrefix}-${first}`)?.focus();
+        return;
+      }
+      row = check.values;
+      sentBody = rowToBody(spec, row);
+    } else {
+      try {
+        JSON.parse(body);
+      } catch (error) {
+        setJsonError(`Not valid JSON: ${(error as Error).message}`);
+        return;
+      }
+      setJsonError(undefined);
+      row = spec ? bodyToRow(spec, body) : undefined;
+    }
     setIsSending(true);
     const started = performance.now();
     try {
       const response = await fetch(
         `/api/try/${deploymentId}?model=${encodeURIComponent(modelName ?? "")}`,
-        { method: "POST", headers: { "content-type": "application/json" }, body },
+        { method: "POST", headers: { "content-type": "application/json" }, body: sentBody },
       );
       const text = await response.text();
       const upstream = Number(response.headers.get("x-upstream-ms"));
+      const result = readTryResult(response.status, text);
       setAnswer({
-        result: readTryResult(response.status, text),
+        result,
         roundTripMs: performance.now() - started,
         upstreamMs: Number.isFinite(upstream) && upstream > 0 ? upstream : undefined,
       });
+      // Rows the model answered are worth sending again; refused ones are not kept.
+      if (result.isOk) {
+        if (row) rememberRow(localStorage, deploymentId, row);
+        onAnswered?.();
+      }
     } catch {
       setAnswer({
         result: { isOk: false, message: "Could not reach the dashboard server" },
@@ -69,40 +149,105 @@ export function TryItPanel({
     }
   };
 
-  const result = answer?.result;
-  const bars = result?.isOk
-    ? result.outputs.map((output) => probabilityBars(output)).find(Boolean)
-    : undefined;
+  const isEdited = mode === "form" ? editedFields !== undefined : editedBody !== undefined;
   return (
-    <Card title="Try it">
-      <div className="grid gap-4 lg:grid-cols-2">
-        <div className="flex flex-col gap-2">
-          <label htmlFor="try-body" className="text-sm font-medium">
-            Request body (V2 JSON)
-          </label>
-          <textarea
-            id="try-body"
-            value={body}
-            onChange={(event) => setEdited(event.currentTarget.value)}
-            spellCheck={false}
-            rows={12}
-            aria-invalid={jsonError ? true : undefined}
-            className="rounded-md border border-slate-300 bg-white p-3 font-mono text-xs focus-visible:outline-2 focus-visible:outline-indigo-500 dark:border-slate-700 dark:bg-slate-950"
-          />
-          {jsonError ? (
-            <p className="text-sm text-rose-600 dark:text-rose-400">{jsonError}</p>
-          ) : null}
-          <div className="flex flex-wrap items-center gap-2">
-            <Button
-              onClick={() => void send()}
-              isBusy={isSending}
-              disabled={!modelName || isSending}
+    <Card
+      title="Try it"
+      actions={
+        spec ? (
+          <div
+            role="group"
+            aria-label="Input mode"
+            className="inline-flex rounded-md bg-slate-100 p-0.5 dark:bg-slate-800"
+          >
+            <button
+              type="button"
+              aria-pressed={mode === "form"}
+              className={toggleClasses}
+              onClick={() => switchMode("form")}
             >
+              Fields
+            </button>
+            <button
+              type="button"
+              aria-pressed={mode === "json"}
+              className={toggleClasses}
+              onClick={() => switchMode("json")}
+            >
+              JSON
+            </button>
+          </div>
+        ) : null
+      }
+    >
+      <div className="grid gap-4 lg:grid-cols-2">
+        <form
+          className="flex min-w-0 flex-col gap-3"
+          onSubmit={(event) => void send(event)}
+          noValidate
+        >
+          {mode === "form" && spec ? (
+            <>
+              <TryItFields
+                spec={spec}
+                fields={fields}
+                errors={errors}
+                idPrefix={idPrefix}
+                onChange={(index, value) => {
+                  const next = [...fields];
+                  next[index] = value;
+                  setEditedFields(next);
+                  setErrors((previous) => previous.map((e, i) => (i === index ? undefined : e)));
+                }}
+              />
+              <TryItHistory rows={rows} onPick={(picked) => fillForm(picked.map(String))} />
+            </>
+          ) : (
+            <div className="flex flex-col gap-2">
+              <label htmlFor={`${idPrefix}-body`} className="text-sm font-medium">
+                Request body (V2 JSON)
+              </label>
+              <textarea
+                id={`${idPrefix}-body`}
+                value={body}
+                onChange={(event) => setEditedBody(event.currentTarget.value)}
+                spellCheck={false}
+                rows={12}
+                aria-invalid={jsonError ? true : undefined}
+                aria-describedby={jsonError ? `${idPrefix}-body-error` : undefined}
+                className="rounded-md border border-slate-300 bg-white p-3 font-mono text-xs focus-visible:outline-2 focus-visible:outline-indigo-500 dark:border-slate-700 dark:bg-slate-950"
+              />
+              {jsonError ? (
+                <p
+                  id={`${idPrefix}-body-error`}
+                  className="text-sm text-rose-600 dark:text-rose-400"
+                >
+                  {jsonError}
+                </p>
+              ) : null}
+              {!spec && signature ? (
+                <p className="text-xs text-slate-500">
+                  This model’s inputs do not fit a row of number fields: edit the JSON body.
+                </p>
+              ) : null}
+            </div>
+          )}
+          <div className="flex flex-wrap items-center gap-2">
+            <Button type="submit" isBusy={isSending} disabled={!modelName || isSending}>
               Send
             </Button>
-            {edited !== undefined ? (
-              <Button variant="ghost" onClick={() => setEdited(undefined)}>
-                Reset to example
+            {isEdited ? (
+              <Button
+                variant="ghost"
+                onClick={() => {
+                  if (mode === "form") {
+                    setEditedFields(undefined);
+                    setErrors([]);
+                  } else setEditedBody(undefined);
+                  setJsonError(undefined);
+                }}
+              >
+                Example row
               </Button>
             ) : null}
             {!isRunning ? (
@@ -111,52 +256,8 @@ export function TryItPanel({
               </span>
             ) : null}
           </div>
-        </div>
-        <div aria-live="polite" className="flex min-w-0 flex-col gap-3">
-          <h3 className="text-sm font-medium">Response</h3>
-          {!answer ? (
-            <p className="text-sm text-slate-500">Send the example to see the model’s answer.</p>
-          ) : (
-            <>
-              <p className="text-sm text-slate-600 dark:text-slate-400" data-testid="try-latency">
-                {answer.roundTripMs.toFixed(0)} ms round trip
-                {answer.upstreamMs !== undefined
-                  ? ` · ${answer.upstreamMs.toFixed(1)} ms at the gateway`
-                  : ""}
-              </p>
-              {result && !result.isOk ? <ErrorNotice message={result.message} /> : null}
-              {result?.isOk ? (
-                <table className="w-full text-left text-sm" aria-label="Outputs">
-                  <thead className="border-b border-slate-200 text-xs text-slate-500 dark:border-slate-800">
-                    <tr>
-                      <th scope="col" className="py-1.5 pr-3 font-medium">
-                        Output
-                      </th>
-                      <th scope="col" className="py-1.5 pr-3 font-medium">
-                        Type
-                      </th>
-                      <th scope="col" className="py-1.5 font-medium">
-                        Data
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-                    {result.outputs.map((output) => (
-                      <tr key={output.name}>
-                        <td className="py-1.5 pr-3 font-mono text-xs">{output.name}</td>
-                        <td className="py-1.5 pr-3 font-mono text-xs">{output.datatype}</td>
-                        <td className="py-1.5 font-mono text-xs break-all">
-                          {formatData(output.data)}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              ) : null}
-              {bars ? <ProbabilityChart bars={bars} /> : null}
-            </>
-          )}
-        </div>
+        </form>
+        <TryItResult answer={answer} />
       </div>
     </Card>
   );

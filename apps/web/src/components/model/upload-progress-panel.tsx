@@ -4,21 +4,33 @@ import { Button } from "@kubeserve/ui";
 import {
   cancelUpload,
   dismissUpload,
+  pauseUpload,
   resumeUpload,
   type TUploadState,
 } from "~/lib/artifact-upload";
-import { formatBytes } from "~/lib/format";
-import { formatSecondsLeft, formatSpeed } from "~/lib/upload-progress";
+import { describeUpload, type TUploadAction } from "~/lib/upload-progress";
 
 const barTones: Record<TUploadState["phase"], string> = {
   uploading: "bg-indigo-500",
+  paused: "bg-slate-400",
   done: "bg-emerald-500",
   interrupted: "bg-amber-500",
   failed: "bg-rose-500",
   cancelled: "bg-slate-400",
 };
 
-/** Bytes sent with speed and time left, and what can be done next (cancel, resume, try another file). */
+const buttons: Record<
+  TUploadAction,
+  { label: string; variant: "primary" | "secondary" | "ghost"; run: (versionId: string) => void }
+> = {
+  pause: { label: "Pause", variant: "secondary", run: pauseUpload },
+  cancel: { label: "Cancel", variant: "secondary", run: (id) => void cancelUpload(id) },
+  resume: { label: "Resume", variant: "primary", run: resumeUpload },
+  discard: { label: "Discard", variant: "ghost", run: (id) => void cancelUpload(id) },
+  another: { label: "Choose another file", variant: "secondary", run: dismissUpload },
+};
+
+/** Bytes sent with speed and time left, and what can be done next (pause, cancel, resume, another file). */
 export function UploadProgressPanel({
   versionId,
   versionStatus,
@@ -28,8 +40,7 @@ export function UploadProgressPanel({
   versionStatus: string;
   state: TUploadState;
 }) {
-  const percent = state.total > 0 ? Math.floor((100 * state.sent) / state.total) : 0;
-  const seconds = ((state.finishedAt ?? state.startedAt) - state.startedAt) / 1000;
+  const view = describeUpload(state, versionStatus);
   return (
     <div
       data-testid="upload-progress"
@@ -38,7 +49,7 @@ export function UploadProgressPanel({
       <div className="flex flex-wrap items-baseline justify-between gap-2">
         <p className="min-w-0 truncate font-medium">{state.fileName}</p>
         <p className="font-mono text-xs tabular-nums" data-testid="upload-percent">
-          {percent}%
+          {view.percent}%
         </p>
       </div>
       <div
@@ -46,43 +57,26 @@ export function UploadProgressPanel({
         aria-label={`Uploading ${state.fileName}`}
         aria-valuemin={0}
         aria-valuemax={100}
-        aria-valuenow={percent}
+        aria-valuenow={view.percent}
         className="mt-2 h-2 overflow-hidden rounded-full bg-slate-100 dark:bg-slate-800"
       >
         <div
           className={`h-full rounded-full transition-[width] duration-200 ${barTones[state.phase]}`}
-          style={{ width: `${percent}%` }}
+          style={{ width: `${view.percent}%` }}
         />
       </div>
       <div className="mt-2 flex flex-wrap items-center justify-between gap-2 text-xs text-slate-600 dark:text-slate-400">
-        <p aria-live="polite">
-          {state.phase === "uploading"
-            ? `${formatBytes(state.sent)} of ${formatBytes(state.total)} · ${formatSpeed(state.bytesPerSecond)} · ${formatSecondsLeft(state.secondsLeft)}`
-            : state.phase === "done"
-              ? `Uploaded ${formatBytes(state.total)} in ${seconds.toFixed(1)} s · ${versionStatus === "pending_upload" ? "checking the model…" : versionStatus}`
-              : state.phase === "cancelled"
-                ? "Upload cancelled; nothing was kept"
-                : `${state.error ?? "Upload stopped"} (${formatBytes(state.sent)} of ${formatBytes(state.total)} sent)`}
-        </p>
+        <p aria-live="polite">{view.summary}</p>
         <div className="flex gap-2">
-          {state.phase === "uploading" ? (
-            <Button variant="secondary" onClick={() => void cancelUpload(versionId)}>
-              Cancel
+          {view.actions.map((action) => (
+            <Button
+              key={action}
+              variant={buttons[action].variant}
+              onClick={() => buttons[action].run(versionId)}
+            >
+              {buttons[action].label}
             </Button>
-          ) : null}
-          {state.phase === "interrupted" ? (
-            <>
-              <Button onClick={() => resumeUpload(versionId)}>Resume</Button>
-              <Button variant="ghost" onClick={() => void cancelUpload(versionId)}>
-                Discard
-              </Button>
-            </>
-          ) : null}
-          {state.phase === "failed" || state.phase === "cancelled" ? (
-            <Button variant="secondary" onClick={() => dismissUpload(versionId)}>
-              Choose another file
-            </Button>
-          ) : null}
+          ))}
         </div>
       </div>
       {state.phase === "failed" ? (
