@@ -12,6 +12,7 @@ import { isolatedIdsFor } from "./local-isolation";
 import { launchFor } from "./local-launch";
 import { spawnReplica } from "./local-process";
 import { createLocalDriver } from "./local.driver";
+import { runSklearnTool } from "./sklearn-tools";
 
 // RUNTIME_ISOLATION (on by default when the API is root): each deployment's replicas run under their own
 // uid. Tried from outside as the replica: a probe started through the very launch path (same uid, gid,
@@ -197,8 +198,23 @@ describe("runtime isolation when the API runs as root", () => {
     expect(body.predictions[0]?.[0]).toBeCloseTo(samples.predict_proba[0]?.[0] ?? NaN, 6);
   });
 
+  it(`the upload's sandboxed load of a pickle drops to the sandbox uid${skipReason}`, async (context) => {
+    if (!isRoot) return context.skip();
+    const { config } = makeHome();
+    expect(config.sklearn.sandboxUid).toBe(1_600_000_000);
+    const result = await runSklearnTool(
+      config.sklearn,
+      ["inspect", path.join(fixturesDir, "iris-logreg.joblib")],
+      { timeoutMs: 120_000 },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.answer?.sandboxUid).toBe(1_600_000_000);
+  });
+
   it("RUNTIME_ISOLATION=off runs replicas as the API's own user", () => {
-    expect(testConfig({ RUNTIME_ISOLATION: "off" }).runtime.isolation).toBeUndefined();
+    const off = testConfig({ RUNTIME_ISOLATION: "off" });
+    expect(off.runtime.isolation).toBeUndefined();
+    expect(off.sklearn.sandboxUid).toBeUndefined();
     expect(() => testConfig({ RUNTIME_ISOLATION: "yes" })).toThrow(/must be auto or off/);
   });
 });
