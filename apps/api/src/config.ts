@@ -220,6 +220,7 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): TApiConfig 
       `Invalid configuration:\n  ${storage.missing.join(", ")}: required when STORAGE_DRIVER=s3`,
     );
   }
+  const runtimeSections = toRuntimeConfig(e, homeDir);
   return {
     nodeEnv: e.NODE_ENV,
     host: e.API_HOST,
@@ -251,11 +252,11 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): TApiConfig 
     logLevel: e.LOG_LEVEL,
     seed: { email: e.SEED_DEMO_EMAIL, password: e.SEED_DEMO_PASSWORD },
     storage,
-    ...toRuntimeConfig(e, homeDir),
+    ...runtimeSections,
     uploads: toUploadConfig(e),
     kubernetes: toKubernetesConfig(e),
     ray: readRayConfig(e),
-    sklearn: toSklearnConfig(e, homeDir),
+    sklearn: toSklearnConfig(e, homeDir, runtimeSections.runtime.isolation?.uidBase),
   };
 }
 

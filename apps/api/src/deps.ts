@@ -66,9 +66,11 @@ export function createDeps(options: {
   const { secret, deviceTtlSeconds } = options.config.auth;
   const { config, log } = options;
   const upstreams = createUpstreams();
+  const storage = createArtifactStore(options.config.storage.store);
   const local = createLocalDriver({
     config: config.runtime,
     sklearn: config.sklearn,
+    store: storage,
     log,
     drain: upstreams.drain,
   });
@@ -115,7 +117,7 @@ export function createDeps(options: {
     deviceTokens: createDeviceTokens(secret, deviceTtlSeconds),
     loginQueue: createKeyedQueue(),
     deploymentQueue: createKeyedQueue(),
-    storage: createArtifactStore(options.config.storage.store),
+    storage,
     tus: createTusDataStore(options.config.storage.store, {
       expirationPeriodInMilliseconds: options.config.uploads.expiryMs,
     }),

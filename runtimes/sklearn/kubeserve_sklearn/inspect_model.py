@@ -13,7 +13,15 @@ from .pickle_scan import scan_stream
 from .pickle_source import ScanError
 from .sandbox import Limits, run_sandboxed
 
-_CHILD_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+_CHILD_ENV_KEEP = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "PYTHONPATH",
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "KUBESERVE_SANDBOX_UID",
+)
 
 
 def _child_env() -> dict[str, str]:
@@ -69,8 +77,20 @@ def _note_saved_version(answer: dict[str, Any], versions: list[str]) -> None:
         answer["warnings"].insert(0, f"saved with scikit-learn {saved}, the runtime has {runtime}")
 
 
+def _drop_privileges() -> int:
+    """As root with KUBESERVE_SANDBOX_UID: the load runs as that uid with no groups (it needs only its fd)."""
+    wanted = os.environ.get("KUBESERVE_SANDBOX_UID")
+    if wanted and os.getuid() == 0:
+        uid = int(wanted)
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    return os.getuid()
+
+
 def run_child(fd: int) -> int:
     """Inside the sandbox: load from the inherited descriptor and print one JSON line."""
+    uid = _drop_privileges()
     import warnings
 
     import joblib
@@ -101,6 +121,7 @@ def run_child(fd: int) -> int:
         "metadata": build_metadata(info),
         "warnings": warnings_out,
         "info": asdict(info),
+        "sandboxUid": uid,
     }
     print(json.dumps(answer, default=str))
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 import unittest
 from pathlib import Path
@@ -45,6 +46,14 @@ class InspectTest(unittest.TestCase):
             self.assertEqual(code, 0, answer)
             self.assertEqual(answer["metadata"]["sklearnVersion"], "1.0.2")
             self.assertIn("saved with scikit-learn 1.0.2, the runtime has 1.2.1", answer["warnings"][0])
+
+    @unittest.skipUnless(os.getuid() == 0, "needs root: there is no uid to drop to otherwise")
+    def test_as_root_the_load_runs_as_the_sandbox_uid(self) -> None:
+        code, answer, _ = run_cli("inspect", str(model_path("iris-logreg")), env={"KUBESERVE_SANDBOX_UID": "1600000000"})
+        self.assertEqual(code, 0, answer)
+        self.assertEqual(answer["sandboxUid"], 1600000000)
+        code, answer, _ = run_cli("inspect", str(model_path("iris-logreg")))
+        self.assertEqual(answer["sandboxUid"], 0)
 
     def test_the_child_runs_under_the_limits(self) -> None:
         path = str(model_path("mlp-64"))

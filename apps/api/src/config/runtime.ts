@@ -25,6 +25,9 @@ const ZPort = z.coerce
   .min(0, "must be between 0 and 65535")
   .max(65535, "must be between 0 and 65535");
 
+/** Deployment uids are drawn from this many ids above RUNTIME_ISOLATION_UID_BASE (the base: the upload sandbox). */
+export const isolationUidRange = 2 ** 28;
+
 export const ZRuntimeEnv = z.object({
   RUNTIME_DEFAULT: z
     .enum(["local", "kubernetes", "ray"], { error: "must be local, kubernetes or ray" })
@@ -38,6 +41,10 @@ export const ZRuntimeEnv = z.object({
   RUNTIME_STOP_GRACE_SECONDS: positive("a positive number of seconds").default(10),
   RUNTIME_RECONCILE_SECONDS: positive("a positive number of seconds").default(10),
   RUNTIME_WATCHDOG_MS: positive("a positive number of milliseconds").default(1000),
+  RUNTIME_ISOLATION: z.enum(["auto", "off"], { error: "must be auto or off" }).default("auto"),
+  RUNTIME_ISOLATION_UID_BASE: positive("a positive uid")
+    .max(4_294_967_294 - isolationUidRange, "must leave room for 2^28 uids below 2^32 - 1")
+    .default(1_600_000_000),
   AUTOSCALE_INTERVAL_SECONDS: positive("a positive number of seconds").default(5),
   GATEWAY_TIMEOUT_MS: positive("a positive number of milliseconds").default(60_000),
   GATEWAY_MAX_BODY_BYTES: positive("a positive number of bytes").default(33_554_432),
@@ -70,6 +77,8 @@ export type TRuntimeConfig = {
   reconcileMs: number;
   watchdogMs: number;
   autoscaleIntervalMs: number;
+  /** set when replicas run under a uid of their own (the API is root and RUNTIME_ISOLATION=auto) */
+  isolation: { uidBase: number; homeDir: string } | undefined;
 };
 
 export type TGatewayConfig = {
@@ -115,6 +124,10 @@ export function toRuntimeConfig(
       reconcileMs: e.RUNTIME_RECONCILE_SECONDS * 1000,
       watchdogMs: e.RUNTIME_WATCHDOG_MS,
       autoscaleIntervalMs: e.AUTOSCALE_INTERVAL_SECONDS * 1000,
+      isolation:
+        e.RUNTIME_ISOLATION === "auto" && process.getuid?.() === 0
+          ? { uidBase: e.RUNTIME_ISOLATION_UID_BASE, homeDir }
+          : undefined,
     },
     gateway: {
       timeoutMs: e.GATEWAY_TIMEOUT_MS,

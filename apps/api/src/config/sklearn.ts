@@ -76,6 +76,8 @@ export type TSklearnConfig = {
   venvTimeoutMs: number;
   /** PIP_* variables passed to `pip install` in the venv build */
   pipEnv: Record<string, string>;
+  /** as root with RUNTIME_ISOLATION: the uid the upload's sandboxed load of a pickle drops to */
+  sandboxUid: number | undefined;
 };
 
 /** `runtimes/sklearn` of this checkout, found from this file upwards. */
@@ -89,8 +91,13 @@ function findRuntimePath(): string {
   return path.resolve("runtimes/sklearn");
 }
 
-export function toSklearnConfig(e: TSklearnEnv, homeDir: string): TSklearnConfig {
+export function toSklearnConfig(
+  e: TSklearnEnv,
+  homeDir: string,
+  sandboxUid?: number,
+): TSklearnConfig {
   return {
+    sandboxUid,
     python: e.SKLEARN_PYTHON,
     runtimePath: path.resolve(e.SKLEARN_RUNTIME_PATH ?? findRuntimePath()),
     inspect: {

@@ -34,7 +34,7 @@ export type TDesiredDeployment = {
   model: TModelSource;
   /** Which model server runs it (the version's framework); absent means ONNX. */
   framework?: "onnx" | "sklearn" | undefined;
-  /** requirements.txt of a scikit-learn version: a local path (fs store) or the object key (S3) */
+  /** requirements.txt of a scikit-learn version: its object key in the artifact store (or a local path) */
   requirements?: { uri: string; sha256: string } | undefined;
   replicas: number;
   resources: TResources;

@@ -1,15 +1,31 @@
 import { execFile } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { pipeline } from "node:stream/promises";
+import type { TArtifactStore } from "@kubeserve/storage";
 import type { TRuntimeConfig } from "../config/runtime";
 import type { TSklearnConfig } from "../config/sklearn";
 import type { TDesiredDeployment } from "./driver";
 import path from "node:path";
+import { hardenHome, IsolationError, isolatedIdsFor, stageDeployment } from "./local-isolation";
 import { runSklearnTool, sklearnEnv, stderrTail } from "./sklearn-tools";
 
 // Which model server a local replica runs, chosen by the version's framework: ONNX → apps/inference's CLI on
 // this Node, scikit-learn → `SKLEARN_PYTHON -m kubeserve_sklearn serve`. Both take the same KUBESERVE_*
 // variables (port 0 + "listening" line, replica token, batching), so readiness and restarts are shared.
 
-export type TLaunch = { command: string; args: string[]; env: Record<string, string> };
+/** The artifact store, read for a version's requirements.txt (the same interface on fs and S3). */
+export type TRequirementsStore = Pick<TArtifactStore, "get">;
+
+export type TLaunch = {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  /** the replica's own uid and gid when RUNTIME_ISOLATION is on (local-isolation.ts) */
+  uid?: number;
+  gid?: number;
+};
 
 /** A replica that cannot start at all (no usable interpreter): failed at once, not restarted. */
 export class LaunchError extends Error {
@@ -70,20 +86,36 @@ export async function checkSklearnRuntime(config: TSklearnConfig): Promise<strin
  * The interpreter for a version with requirements.txt: a venv layered on SKLEARN_PYTHON
  * (--system-site-packages), built once per requirements hash, wheels only, read-only once built.
  */
-async function pythonFor(spec: TDesiredDeployment, sklearn: TSklearnConfig): Promise<string> {
+async function pythonFor(
+  spec: TDesiredDeployment,
+  sklearn: TSklearnConfig,
+  store: TRequirementsStore | undefined,
+): Promise<string> {
   const requirements = spec.requirements;
   if (!requirements) return sklearn.python;
-  if (!path.isAbsolute(requirements.uri)) {
-    throw new LaunchError(
-      "requirements.txt is on S3 storage; the local runtime builds venvs from the fs store only",
-    );
+  if (path.isAbsolute(requirements.uri)) return buildVenv(requirements.uri, sklearn);
+  if (!store) throw new LaunchError("requirements.txt is in a store this runtime cannot read");
+  // An object key (fs or S3 store): read through the store into a private file for pip.
+  const folder = await mkdtemp(path.join(tmpdir(), "ks-requirements-"));
+  try {
+    const file = path.join(folder, "requirements.txt");
+    const object = await store.get(requirements.uri).catch((error: unknown) => {
+      throw new LaunchError(`requirements.txt could not be read from the store: ${String(error)}`);
+    });
+    await pipeline(object.body, createWriteStream(file, { mode: 0o600 }));
+    return await buildVenv(file, sklearn);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
   }
+}
+
+async function buildVenv(requirementsFile: string, sklearn: TSklearnConfig): Promise<string> {
   const result = await runSklearnTool(
     sklearn,
     [
       "venv",
       "--requirements",
-      requirements.uri,
+      requirementsFile,
       "--root",
       sklearn.venvDir,
       "--timeout",
@@ -106,11 +138,12 @@ async function pythonFor(spec: TDesiredDeployment, sklearn: TSklearnConfig): Pro
   );
 }
 
-export async function launchFor(
+async function frameworkLaunch(
   spec: TDesiredDeployment,
   runtime: TRuntimeConfig,
   sklearn: TSklearnConfig | undefined,
   env: Record<string, string>,
+  store: TRequirementsStore | undefined,
 ): Promise<TLaunch> {
   if ((spec.framework ?? "onnx") === "onnx") {
     return { command: process.execPath, args: [runtime.inferenceCli], env };
@@ -119,8 +152,46 @@ export async function launchFor(
   const problem = await checkSklearnRuntime(sklearn);
   if (problem) throw new LaunchError(problem);
   return {
-    command: await pythonFor(spec, sklearn),
+    command: await pythonFor(spec, sklearn, store),
     args: ["-m", "kubeserve_sklearn", "serve"],
     env: { ...env, ...sklearnEnv(sklearn) },
   };
+}
+
+/** ONNX replicas are isolated too: onnxruntime parses an untrusted file, and each holds a token. */
+async function isolate(
+  launch: TLaunch,
+  spec: TDesiredDeployment,
+  runtime: TRuntimeConfig,
+  sklearn: TSklearnConfig | undefined,
+): Promise<TLaunch> {
+  if (!runtime.isolation) return launch;
+  const ids = isolatedIdsFor(runtime.isolation.uidBase, spec.id);
+  try {
+    await hardenHome(runtime, sklearn?.venvDir);
+    const model = launch.env.KUBESERVE_MODEL;
+    const staged = await stageDeployment(runtime, spec.id, ids, {
+      path: model && path.isAbsolute(model) ? model : undefined,
+      sha256: spec.model.sha256,
+    });
+    const env: Record<string, string> = {
+      ...launch.env,
+      KUBESERVE_MODEL_CACHE_DIR: staged.cacheDir,
+    };
+    if (staged.modelPath) env.KUBESERVE_MODEL = staged.modelPath;
+    return { ...launch, env, ...ids };
+  } catch (error) {
+    if (error instanceof IsolationError) throw new LaunchError(error.message);
+    throw new LaunchError(`runtime isolation could not prepare the replica: ${String(error)}`);
+  }
+}
+
+export async function launchFor(
+  spec: TDesiredDeployment,
+  runtime: TRuntimeConfig,
+  sklearn: TSklearnConfig | undefined,
+  env: Record<string, string>,
+  store?: TRequirementsStore,
+): Promise<TLaunch> {
+  return isolate(await frameworkLaunch(spec, runtime, sklearn, env, store), spec, runtime, sklearn);
 }

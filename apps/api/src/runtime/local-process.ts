@@ -70,6 +70,9 @@ export async function spawnReplica(
   options: {
     env: Record<string, string>;
     logFile: string;
+    /** RUNTIME_ISOLATION: the replica's own uid/gid (libuv also drops supplementary groups) */
+    uid?: number | undefined;
+    gid?: number | undefined;
   } & ({ command: string; args: string[] } | { cli: string }),
 ): Promise<TSpawned> {
   // `cli`: apps/inference's built CLI on this Node; `command`: any model server (local-launch.ts).
@@ -85,6 +88,7 @@ export async function spawnReplica(
       stdio: ["ignore", fd, fd],
       // Its own process group: a Ctrl-C in the API's terminal reaches the API, which stops replicas in order.
       detached: true,
+      ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid }),
     });
     child.unref();
     const exited = new Promise<TExit>((resolve) => {

@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { TRuntimeConfig } from "../config/runtime";
 import type { TSklearnConfig } from "../config/sklearn";
 import type { TDesiredDeployment, TDrainHook, TEndpoint, TReplicaStatus } from "./driver";
-import { LaunchError, launchFor } from "./local-launch";
+import { LaunchError, launchFor, type TRequirementsStore } from "./local-launch";
 import {
   deploymentDir,
   isReplicaReady,
@@ -67,12 +67,14 @@ export function createReplicaLifecycle(options: {
   config: TRuntimeConfig;
   /** the scikit-learn model server's interpreter and package (sklearn versions only) */
   sklearn?: TSklearnConfig | undefined;
+  /** where a version's requirements.txt is read (object keys) */
+  store?: TRequirementsStore | undefined;
   log: Logger;
   drain: TDrainHook | undefined;
   /** Called on every change of a replica (endpoints and status are recomputed there). */
   changed: (st: TState) => void;
 }) {
-  const { config, sklearn, log, drain, changed } = options;
+  const { config, sklearn, store, log, drain, changed } = options;
 
   function toEndpoint(st: TState, r: TReplica): TEndpoint {
     return {
@@ -162,7 +164,7 @@ export function createReplicaLifecycle(options: {
     changed(st);
     let launch;
     try {
-      launch = await launchFor(r.spec, config, sklearn, replicaEnv(r));
+      launch = await launchFor(r.spec, config, sklearn, replicaEnv(r), store);
     } catch (error) {
       if (!(error instanceof LaunchError)) throw error;
       failReplica(st, r, error.message);

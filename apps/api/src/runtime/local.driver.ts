@@ -22,6 +22,7 @@ import {
   terminate,
   type TPidRecord,
 } from "./local-process";
+import type { TRequirementsStore } from "./local-launch";
 import { createReplicaLifecycle, type TReplica, type TState } from "./local-replica";
 
 // The embedded runtime: the API supervises one model-server process per replica on 127.0.0.1 (apps/inference
@@ -30,6 +31,8 @@ import { createReplicaLifecycle, type TReplica, type TState } from "./local-repl
 export type TLocalDriverOptions = {
   config: TRuntimeConfig;
   sklearn?: TSklearnConfig | undefined;
+  /** the artifact store, for requirements.txt (venvs are built from it on fs and S3 alike) */
+  store?: TRequirementsStore | undefined;
   log: Logger;
   drain?: TDrainHook;
 };
@@ -37,6 +40,7 @@ export type TLocalDriverOptions = {
 export function createLocalDriver({
   config,
   sklearn,
+  store,
   log,
   drain,
 }: TLocalDriverOptions): TRuntimeDriver {
@@ -45,6 +49,7 @@ export function createLocalDriver({
   const { toEndpoint, newReplica, runOnce, onExit, stopReplica } = createReplicaLifecycle({
     config,
     sklearn,
+    store,
     log,
     drain,
     changed: (st) => changed(st),

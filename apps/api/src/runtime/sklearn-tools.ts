@@ -26,6 +26,9 @@ export function sklearnEnv(config: TSklearnConfig): Record<string, string> {
     LANG: "C.UTF-8",
     PYTHONDONTWRITEBYTECODE: "1",
     OPENBLAS_NUM_THREADS: "1",
+    ...(config.sandboxUid === undefined
+      ? {}
+      : { KUBESERVE_SANDBOX_UID: String(config.sandboxUid) }),
     ...(config.pickleAllow.length > 0
       ? { KUBESERVE_PICKLE_ALLOW: config.pickleAllow.join(",") }
       : {}),

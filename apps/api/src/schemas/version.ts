@@ -15,6 +15,7 @@ export const ZTensorSpec = z.object({
   /** the symbolic name of each dimension (e.g. "N"), null where it has none */
   dimNames: z.array(z.string().nullable()).optional(),
 });
+export type TTensorSpec = z.infer<typeof ZTensorSpec>;
 
 /** Read from the model header without loading the weights (onnxruntime does not expose these). */
 export const ZOnnxHeader = z.object({

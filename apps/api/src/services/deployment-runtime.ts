@@ -59,12 +59,9 @@ export function modelSourceFor(
   };
 }
 
-/** The fs store's file (the local runtime builds the venv from it); on S3 the key, which it refuses. */
-function requirementsPathFor(deps: TDeps, uri: string): string {
-  const store = deps.config.storage.store;
-  const key = uri.replace(/^file:\/\//, "");
-  if (path.isAbsolute(key) || store.driver !== "fs") return key;
-  return path.join(store.dir, key);
+/** The object key: the local runtime reads requirements.txt through the store, on fs and S3 alike. */
+function requirementsKeyFor(uri: string): string {
+  return uri.replace(/^file:\/\//, "");
 }
 
 export function toDesired(deps: TDeps, row: TRuntimeRow): TDesiredDeployment {
@@ -83,7 +80,7 @@ export function toDesired(deps: TDeps, row: TRuntimeRow): TDesiredDeployment {
     ...(row.version.requirementsUri
       ? {
           requirements: {
-            uri: requirementsPathFor(deps, row.version.requirementsUri),
+            uri: requirementsKeyFor(row.version.requirementsUri),
             sha256: row.version.requirementsSha256 ?? "",
           },
         }

@@ -10,9 +10,11 @@ import type {
   TListDeploymentsInput,
   TUpdateDeploymentInput,
 } from "../schemas/deployment";
+import type { TSignature } from "../schemas/version";
 import type { TActor } from "./auth.service";
 import { launch, recordStatus } from "./deployment-runtime";
 import { enforceQuota, withQuotaSlot, type TDemand } from "./quota.service";
+import { v1ContractConflict } from "./v1-contract";
 
 const deploymentSelect = {
   id: true,
@@ -46,6 +48,14 @@ function demandOf(row: Pick<TRow, "replicas" | "autoscaling" | "resources">): TD
 }
 
 export const cpuNotice = "CPU requests and limits are not enforced on the local runtime";
+
+/** A model saved with another scikit-learn than the runtime's may predict differently: said, not silent. */
+function sklearnVersionNotices(version: { tag: string; signature: unknown } | null): string[] {
+  const warnings = (version?.signature as TSignature | null)?.sklearn?.warnings ?? [];
+  return warnings
+    .filter((w) => w.startsWith("saved with scikit-learn"))
+    .map((w) => `version '${version?.tag ?? ""}' was ${w}: predictions may differ`);
+}
 
 function publicBase(deps: TDeps): string {
   return deps.config.publicUrl ?? `http://${deps.config.host}:${deps.config.port}`;
@@ -90,6 +100,7 @@ async function findDeployableVersion(deps: TDeps, actor: TActor, versionId: stri
       tag: true,
       status: true,
       framework: true,
+      signature: true,
       model: { select: { id: true, ownerId: true } },
     },
   });
@@ -203,6 +214,10 @@ export async function getDeployment(
     take: 200,
   });
   const resources = row.resources as TDeployment["resources"];
+  const version = await deps.db.modelVersion.findUnique({
+    where: { id: row.versionId },
+    select: { tag: true, signature: true },
+  });
   return {
     ...toDeployment(deps, row),
     events: events.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })),
@@ -215,7 +230,10 @@ export async function getDeployment(
       readyAt: r.readyAt ?? null,
       reason: r.reason ?? null,
     })),
-    notices: resources.cpuRequest || resources.cpuLimit ? [cpuNotice] : [],
+    notices: [
+      ...(resources.cpuRequest || resources.cpuLimit ? [cpuNotice] : []),
+      ...sklearnVersionNotices(version),
+    ],
   };
 }
 
@@ -257,6 +275,12 @@ export async function updateDeployment(
     if (version.model.id !== before.modelId) {
       throw new DomainError("BAD_REQUEST", "versionId must be a version of the deployed model");
     }
+    const current = await deps.db.modelVersion.findUniqueOrThrow({
+      where: { id: before.versionId },
+      select: { tag: true, framework: true, signature: true },
+    });
+    const conflict = v1ContractConflict(current, version);
+    if (conflict) throw new DomainError("CONFLICT", conflict);
     tag = version.tag;
   }
   if (input.autoscaling) checkReplicas(deps, before.replicas, input.autoscaling);

@@ -44,18 +44,26 @@ export async function seedFailedVersion(
   throw new Error("the upload of a file that is not ONNX succeeded");
 }
 
+/** The real upload of `file` (ONNX or scikit-learn, by extension): scanned, inspected, then `ready`. */
+export async function uploadVersionFile(
+  deps: TDeps,
+  options: { userId: string; versionId: string; file: string },
+): Promise<void> {
+  const actor = await actorOf(deps, options.userId);
+  const target = await findUploadTarget(deps, actor, options.versionId);
+  const version = await receiveArtifact(deps, actor, target, createReadStream(options.file), {
+    filename: path.basename(options.file),
+    declaredSize: statSync(options.file).size,
+  });
+  if (version.status !== "ready") throw new Error(`upload left the version ${version.status}`);
+}
+
 export async function seedReadyVersion(
   deps: TDeps,
   options: { userId: string; versionId: string; file?: string; signature?: object },
 ): Promise<void> {
   if (!options.file && !options.signature) {
-    const actor = await actorOf(deps, options.userId);
-    const target = await findUploadTarget(deps, actor, options.versionId);
-    const version = await receiveArtifact(deps, actor, target, createReadStream(irisModelPath), {
-      filename: path.basename(irisModelPath),
-      declaredSize: statSync(irisModelPath).size,
-    });
-    if (version.status !== "ready") throw new Error(`upload left the version ${version.status}`);
+    await uploadVersionFile(deps, { ...options, file: irisModelPath });
     return;
   }
   const file = options.file ?? irisModelPath;
