@@ -5,7 +5,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createReadStream, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { createTestPostgres } from "@kubeserve/db/testing";
@@ -13,7 +13,6 @@ import { startS3rver } from "@kubeserve/storage/testing";
 import { freePort } from "@kubeserve/testing";
 import { Client } from "minio";
 import { createApiClient } from "../src/client";
-import { uploadArtifact } from "../src/upload-client";
 
 const { values } = parseArgs({
   options: {
@@ -55,12 +54,18 @@ async function timed(run: () => Promise<unknown> | unknown): Promise<number> {
   return performance.now() - start;
 }
 
-function putFile(url: string, headers: Record<string, string> = {}): Promise<number> {
+function putFile(
+  url: string,
+  headers: Record<string, string> = {},
+  onSent: () => void = () => undefined,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(url, {
       method: "PUT",
       headers: { "content-length": String(size), ...headers },
     });
+    // Every byte handed to the socket: what follows is the server finishing (fsync, check, commit).
+    req.once("finish", onSent);
     req.on("response", (res) => {
       if ((res.statusCode ?? 0) >= 300) res.on("data", (d: Buffer) => console.error(d.toString()));
       else res.resume();
@@ -71,13 +76,75 @@ function putFile(url: string, headers: Record<string, string> = {}): Promise<num
   });
 }
 
+/** One tus request; resolves with the status and the headers of the answer. */
+function tusRequest(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: { start: number; end: number; onSent?: () => void },
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers: { "tus-resumable": "1.0.0", ...headers } });
+    req.on("response", (res) => {
+      if ((res.statusCode ?? 0) >= 300) res.on("data", (d: Buffer) => console.error(d.toString()));
+      else res.resume();
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+    });
+    req.on("error", reject);
+    if (!body) {
+      req.end();
+      return;
+    }
+    if (body.onSent) req.once("finish", body.onSent);
+    createReadStream(source, { start: body.start, end: body.end - 1 }).pipe(req);
+  });
+}
+
+/**
+ * A tus upload in `partSize` PATCHes, each one streamed from the file (as tus-js-client does from a
+ * Blob), so `onSent` can mark the moment the last byte left (tus-js-client's progress is throttled).
+ */
+async function uploadTus(
+  api: TApi,
+  versionId: string,
+  partSize: number,
+  onSent: () => void,
+): Promise<void> {
+  const encode = (text: string) => Buffer.from(text).toString("base64");
+  const auth = { authorization: `Bearer ${api.token}` };
+  const created = await tusRequest(`${api.url}/api/v1/uploads`, "POST", {
+    ...auth,
+    "upload-length": String(size),
+    "upload-metadata": `versionId ${encode(versionId)},filename ${encode("model.joblib")}`,
+  });
+  const location = String(created.headers.location ?? "");
+  if (created.status !== 201 || !location) throw new Error(`tus POST answered ${created.status}`);
+  const uploadUrl = new URL(location, api.url).href;
+  for (let offset = 0; offset < size; offset += partSize) {
+    const end = Math.min(size, offset + partSize);
+    const patched = await tusRequest(
+      uploadUrl,
+      "PATCH",
+      {
+        ...auth,
+        "upload-offset": String(offset),
+        "content-type": "application/offset+octet-stream",
+        "content-length": String(end - offset),
+      },
+      { start: offset, end, ...(end === size ? { onSent } : {}) },
+    );
+    if (patched.status !== 204) throw new Error(`tus PATCH answered ${patched.status}`);
+  }
+}
+
 /** user + system CPU time of `pid` so far, in ms (/proc/<pid>/stat fields 14 and 15, in clock ticks). */
 function cpuMsOf(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
-type TTimed = { ms: number; cpuMs: number };
+/** A floor's run: `streamMs` to its last byte (as for the API), `ms` to its answer. */
+type TTimed = { ms: number; streamMs: number; cpuMs: number };
 
 async function startBareServer(): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(
@@ -97,8 +164,12 @@ async function bareServer(): Promise<TTimed> {
   try {
     const pid = bare.child.pid as number;
     const cpuBefore = cpuMsOf(pid);
-    const ms = await timed(() => putFile(`http://127.0.0.1:${bare.port}/`));
-    return { ms, cpuMs: cpuMsOf(pid) - cpuBefore };
+    const start = performance.now();
+    let streamMs = NaN;
+    await putFile(`http://127.0.0.1:${bare.port}/`, {}, () => {
+      streamMs = performance.now() - start;
+    });
+    return { ms: performance.now() - start, streamMs, cpuMs: cpuMsOf(pid) - cpuBefore };
   } finally {
     bare.child.kill("SIGTERM");
     await rm(path.join(work, "bare.out"), { force: true });
@@ -165,24 +236,44 @@ async function startApi(env: Record<string, string>): Promise<TApi> {
   return { url, child, token: session.accessToken, versionId };
 }
 
-async function measure(api: TApi, run: () => Promise<unknown>) {
+/**
+ * Times `run` and the API's CPU and RSS over it, split where the client has sent the last byte
+ * (`markSent`): streaming before that, the server's finishing (sync, check, commit) after it.
+ */
+async function measure(api: TApi, run: (markSent: () => void) => Promise<unknown>) {
   const pid = api.child.pid as number;
   const before = rssOf(pid);
   const cpuBefore = cpuMsOf(pid);
   let peak = before;
   const timer = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 20);
-  let ms: number;
+  const start = performance.now();
+  let sent: { ms: number; cpuMs: number } | undefined;
+  const markSent = () => {
+    sent ??= { ms: performance.now() - start, cpuMs: cpuMsOf(pid) - cpuBefore };
+  };
   try {
-    ms = await timed(run);
+    await run(markSent);
   } finally {
     clearInterval(timer);
   }
-  return { ms, cpuMs: cpuMsOf(pid) - cpuBefore, before, peak };
+  const ms = performance.now() - start;
+  const cpuMs = cpuMsOf(pid) - cpuBefore;
+  const streamed = sent ?? { ms, cpuMs };
+  return {
+    ms,
+    cpuMs,
+    streamMs: streamed.ms,
+    streamCpuMs: streamed.cpuMs,
+    before,
+    peak,
+  };
 }
 
 type TSample = {
   ms: number;
   cpuMs: number;
+  streamMs: number;
+  streamCpuMs: number;
   floor: TTimed;
   rss: { before: number; peak: number };
 };
@@ -215,10 +306,6 @@ const cpMs = await timed(() => execFileSync("cp", [source, path.join(work, "copy
 await rm(path.join(work, "copy"));
 const shaMs = await timed(() => execFileSync("sha256sum", [source]));
 const floorMs: Record<string, number[]> = { bare: [], minio: [] };
-const cpuNaN = (run: () => Promise<number>) => async (): Promise<TTimed> => ({
-  ms: await run(),
-  cpuMs: NaN,
-});
 
 const database = await createTestPostgres();
 const s3 = await startS3rver();
@@ -234,10 +321,15 @@ try {
   });
   await minio.makeBucket("bench-direct", "us-east-1");
   let directPuts = 0;
-  const minioPut = () =>
-    timed(() =>
-      minio.putObject("bench-direct", `direct-${++directPuts}`, createReadStream(source), size),
-    );
+  // In the bench's own process, so no server CPU of its own; "streamed" when the file is read to its end.
+  const minioPut = async (): Promise<TTimed> => {
+    const start = performance.now();
+    let streamMs = NaN;
+    const file = createReadStream(source);
+    file.once("end", () => (streamMs = performance.now() - start));
+    await minio.putObject("bench-direct", `direct-${++directPuts}`, file, size);
+    return { ms: performance.now() - start, streamMs, cpuMs: NaN };
+  };
   const drivers: [string, Record<string, string>, () => Promise<TTimed>, string, string][] = [
     ["fs", { STORAGE_FS_DIR: path.join(work, "store") }, bareServer, "bare", "bare server"],
     [
@@ -249,7 +341,7 @@ try {
         S3_SECRET_KEY: "S3RVER",
         S3_BUCKET: "bench-api",
       },
-      cpuNaN(minioPut),
+      minioPut,
       "minio",
       "minio put",
     ],
@@ -267,25 +359,22 @@ try {
       // measurements seconds apart are comparable.
       for (let round = 0; round < rounds; round++) {
         const putFloor = await runFloor();
-        floorMs[floorKey]?.push(putFloor.ms);
+        floorMs[floorKey]?.push(putFloor.streamMs);
         const oneShot = await api.versionId();
-        const put = await measure(api, async () => {
+        const put = await measure(api, async (markSent) => {
           const status = await putFile(
             `${api.url}/api/v1/versions/${oneShot}/artifact?filename=model.joblib`,
             { authorization: `Bearer ${api.token}` },
+            markSent,
           );
           if (status !== 200) throw new Error(`PUT answered ${status}`);
         });
         addSample(`${name}: one-shot PUT`, floorName, { ...put, floor: putFloor, rss: put });
         const tusFloor = await runFloor();
-        floorMs[floorKey]?.push(tusFloor.ms);
+        floorMs[floorKey]?.push(tusFloor.streamMs);
         const resumable = await api.versionId();
-        const tus = await measure(api, () =>
-          uploadArtifact({ url: api.url, token: api.token }, resumable, createReadStream(source), {
-            filename: "model.joblib",
-            size,
-            chunkSize: 64 * 1024 * 1024,
-          }),
+        const tus = await measure(api, (markSent) =>
+          uploadTus(api, resumable, 64 * 1024 * 1024, markSent),
         );
         addSample(`${name}: tus, 64 MiB parts`, floorName, { ...tus, floor: tusFloor, rss: tus });
       }
@@ -305,26 +394,43 @@ try {
   };
   const speeds = (list: number[] | undefined) =>
     list?.length ? list.map((ms) => mbps(ms).toFixed(0)).join("/") : "–";
+  const seconds = (ms: number) => (ms / 1000).toFixed(1);
   console.log(
-    `\nupload bench: ${mb(size)} generated file (${statSync(source).size} bytes), ${rounds} round(s)\n`,
+    `\nupload bench: ${mb(size)} scikit-learn file (${size} bytes), ${rounds} round(s), load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}\n`,
   );
   console.log(
     `floors (MB/s): cp ${mbps(cpMs).toFixed(0)}, sha256sum ${mbps(shaMs).toFixed(0)}, bare node:http + sha256 to disk ${speeds(floorMs.bare)}, direct minio put to s3rver ${speeds(floorMs.minio)}\n`,
   );
   console.log(
-    `the scikit-learn check (scan + sandboxed load) of this file, alone: ${(checkMs / 1000).toFixed(2)} s; "streaming" below is the upload's time minus that\n`,
+    [
+      "Two phases, timed apart on the wire. Streaming: from the request to the client's last byte (the store's",
+      "own buffering, hashing and parts) — what the targets judge, against the floor's own time to its last byte.",
+      "Finishing: after the last byte until the answer (fsync and rename, or the last part and the copy to the",
+      "final key on S3; then the scikit-learn scan + sandboxed load, which on S3 first copies the object to a",
+      `temporary file). The check alone on this file: ${seconds(checkMs)} s. CPU is the API process's own`,
+      "(/proc/<pid>/stat; the check's child processes are not in it). A .joblib is uploaded, not an .onnx:",
+      "onnxruntime would read all the weights too, and a real estimator is what the scikit-learn path checks.",
+      "tus is sent by the bench's own PATCHes of 64 MiB streamed from the file (tus-js-client's progress is",
+      "throttled, so it cannot mark the last byte); the helper uploadArtifact is tested on its own.\n",
+    ].join("\n"),
   );
   console.log(
-    "| path | MB/s end to end | floor MB/s (run just before) | ratio end to end | streaming ratio, median of rounds (target ≥ 0.80) | server CPU ms/GiB: API vs floor | API RSS before → peak (growth, target < 100 MB) |",
+    "| path | streaming MB/s | floor MB/s (run just before) | streaming ratio, median (target ≥ 0.80) | finishing s (check alone " +
+      `${seconds(checkMs)} s) | end to end MB/s | API CPU ms/GiB streaming vs floor | API CPU ms finishing | API RSS before → peak (growth, target < 100 MB) |`,
   );
-  console.log("| --- | --- | --- | --- | --- | --- | --- |");
-  const perGiB = (cpuMs: number) => ((cpuMs * 1073741824) / size).toFixed(0);
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  const perGiB = (cpuMs: number) =>
+    Number.isNaN(cpuMs) ? "–" : ((cpuMs * 1073741824) / size).toFixed(0);
   for (const [what, row] of rows) {
     const growth = Math.max(...row.samples.map((s) => s.rss.peak - s.rss.before));
     const first = row.samples[0]?.rss;
     const peak = Math.max(...row.samples.map((s) => s.rss.peak));
+    const ratio = med(row.samples.map((s) => s.floor.streamMs / s.streamMs));
+    const verdict = ratio >= 0.8 ? "pass" : "FAIL";
     console.log(
-      `| ${what} | ${speeds(row.samples.map((s) => s.ms))} | ${row.floorName} ${speeds(row.samples.map((s) => s.floor.ms))} | ${med(row.samples.map((s) => s.floor.ms / s.ms)).toFixed(2)} | ${med(row.samples.map((s) => s.floor.ms / Math.max(1, s.ms - checkMs))).toFixed(2)} | ${perGiB(med(row.samples.map((s) => s.cpuMs)))} vs ${perGiB(med(row.samples.map((s) => s.floor.cpuMs)))} | ${mb(first?.before ?? 0)} → ${mb(peak)} (+${mb(growth)} max) |`,
+      `| ${what} | ${speeds(row.samples.map((s) => s.streamMs))} | ${row.floorName} ${speeds(row.samples.map((s) => s.floor.streamMs))} | ${ratio.toFixed(2)} ${verdict} | ${row.samples.map((s) => seconds(s.ms - s.streamMs)).join("/")} | ${speeds(row.samples.map((s) => s.ms))} | ${perGiB(med(row.samples.map((s) => s.streamCpuMs)))} vs ${perGiB(med(row.samples.map((s) => s.floor.cpuMs)))} | ${med(row.samples.map((s) => s.cpuMs - s.streamCpuMs)).toFixed(0)} | ${mb(first?.before ?? 0)} → ${mb(peak)} (+${mb(growth)} max) ${growth < 100 * 1048576 ? "pass" : "FAIL"} |`,
     );
   }
 } finally {

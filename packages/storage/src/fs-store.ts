@@ -41,6 +41,8 @@ import type {
 // name them because a key segment may not start with '.'.
 const TMP_DIR = ".tmp";
 const STALE_TMP_MS = 24 * 60 * 60 * 1000;
+/** A put flushes what it wrote every this many bytes, so the fsync before the rename finds little left. */
+const EARLY_SYNC_BYTES = 64 * 1024 * 1024;
 
 export function fsEtag(stats: Stats): string {
   return `${stats.ino.toString(36)}-${stats.size.toString(36)}-${Math.round(stats.mtimeMs * 1000).toString(36)}`;
@@ -62,6 +64,33 @@ export async function syncFile(file: string, flags = constants.O_RDONLY): Promis
 
 async function fsyncDirectory(dir: string): Promise<void> {
   await syncFile(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+}
+
+/**
+ * Flushes `file` in the background while `meter` streams into it (one fdatasync in flight at most, on a
+ * descriptor of its own). Only a head start: the put still fsyncs the whole file before naming it.
+ */
+function syncWhileWriting(
+  file: string,
+  meter: { on: (e: "data", f: (c: Buffer) => void) => void },
+) {
+  let unsynced = 0;
+  let inFlight: Promise<void> | undefined;
+  let handle: Promise<FileHandle | undefined> | undefined;
+  meter.on("data", (chunk: Buffer) => {
+    unsynced += chunk.length;
+    if (unsynced < EARLY_SYNC_BYTES || inFlight) return;
+    unsynced = 0;
+    handle ??= open(file, constants.O_RDONLY).catch(() => undefined);
+    inFlight = handle
+      .then((h) => h?.datasync())
+      .catch(() => undefined)
+      .finally(() => (inFlight = undefined));
+  });
+  return async () => {
+    await inFlight;
+    await (await handle)?.close().catch(() => undefined);
+  };
 }
 
 export class FsArtifactStore implements TArtifactStore {
@@ -204,10 +233,13 @@ export class FsArtifactStore implements TArtifactStore {
       await mkdir(this.tmpDir, { mode: 0o750 }).catch((error: unknown) => {
         if (errorCode(error) !== "EEXIST") throw error;
       });
-      await pipeline(
-        meter,
-        createWriteStream(tmp, { flags: "wx", mode: 0o640, highWaterMark: 1 << 20 }),
-      );
+      const sink = createWriteStream(tmp, { flags: "wx", mode: 0o640, highWaterMark: 1 << 20 });
+      const stopSyncing = syncWhileWriting(tmp, meter);
+      try {
+        await pipeline(meter, sink);
+      } finally {
+        await stopSyncing();
+      }
       await syncFile(tmp);
       const target = await this.placeFile(tmp, key);
       finish();

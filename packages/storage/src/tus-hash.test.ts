@@ -59,4 +59,30 @@ describe("UploadHashes (the running sha256 of tus uploads)", () => {
     hashes.prune(10);
     expect(hashes.take("idle", 1)).toBeUndefined();
   });
+
+  it("hands the store the bytes in order, in batches of at least batchBytes but the last", async () => {
+    const hashes = new UploadHashes();
+    const chunks = Array.from({ length: 10 }, (_, i) => Buffer.alloc(3, 97 + i));
+    const seen: number[] = [];
+    let received = "";
+    await hashes.write(
+      "id",
+      0,
+      Readable.from(chunks),
+      // 'data' events, as a piping store sees them (an async iterator would join what is buffered).
+      (stream) =>
+        new Promise((resolve, reject) => {
+          stream.on("data", (chunk: Buffer) => {
+            seen.push(chunk.length);
+            received += chunk.toString();
+          });
+          stream.on("end", () => resolve(received.length));
+          stream.on("error", reject);
+        }),
+      8,
+    );
+    expect(received).toBe(Buffer.concat(chunks).toString());
+    expect(seen).toEqual([9, 9, 9, 3]);
+    expect(hashes.take("id", 30)).toBe(sha(received));
+  });
 });

@@ -48,19 +48,36 @@ export class UploadHashes {
     };
   }
 
-  /** Hashes what `write` reads from `readable` on the way through (for stores that take a stream). */
+  /**
+   * Hashes what `write` reads from `readable` on the way through (for stores that take a stream), and
+   * hands it on in batches of at least `batchBytes`: @tus/s3-store appends every chunk it gets to a temp
+   * file with its own promise-based write, so 64 KiB socket chunks cost one of those each.
+   */
   async write(
     id: string,
     offset: number,
     readable: Readable,
     write: (stream: Readable) => Promise<number>,
+    batchBytes = 1 << 20,
   ): Promise<number> {
     const tracker = this.track(id, offset);
-    if (!tracker.isTracking) return write(readable);
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const take = () => {
+      const batch = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      return batch;
+    };
     const tap = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         tracker.update(chunk);
-        callback(null, chunk);
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        callback(null, pendingBytes >= batchBytes ? take() : undefined);
+      },
+      flush(callback) {
+        callback(null, pendingBytes > 0 ? take() : undefined);
       },
     });
     // Errors reach `tap` (and so the store's own pipeline) through pipeline's destroy.

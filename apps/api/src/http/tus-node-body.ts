@@ -1,14 +1,15 @@
 import type { IncomingMessage } from "node:http";
-import { PassThrough, Readable } from "node:stream";
+import { type PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { type CancellationContext, ERRORS, EVENTS, StreamLimiter, type Upload } from "@tus/utils";
 import type { Server } from "@tus/server";
 
 // @tus/server reads a PATCH body as a web stream made from the Node request (Readable.toWeb, then
 // Readable.fromWeb again for the store): a round of promises per 64 KiB chunk, the largest CPU cost of a
-// tus upload after hashing. This hands the store the Node request itself, through the same PassThrough
-// (a store error never destroys the request, so the client still gets its answer), the same size limiter
-// and the same graceful end on abort as @tus/server's writeToStore.
+// tus upload after hashing. This hands the store the Node request itself, piped into the same size
+// limiter (a store error never destroys the request, so the client still gets its answer; @tus/server
+// puts a PassThrough in front for that, one more hop per chunk) and the same graceful end on abort as
+// @tus/server's writeToStore.
 
 /** Stands in for `req.body` on the PATCH handler; only writeToStore below ever sees it. */
 class NodeBody {
@@ -35,7 +36,8 @@ async function writeNodeBody(
   context: CancellationContext,
 ): Promise<number> {
   if (context.signal.aborted) throw ERRORS.ABORTED;
-  const proxy = new PassThrough();
+  // Piped into, not part of the pipeline: the pipeline destroys its streams on error, never the request.
+  const proxy = new StreamLimiter(maxFileSize);
   let sourceError: unknown;
   const onSourceError = (error: unknown) => {
     sourceError = error;
@@ -50,7 +52,7 @@ async function writeNodeBody(
   };
   context.signal.addEventListener("abort", onAbort, { once: true });
   try {
-    return await pipeline(source.pipe(proxy), new StreamLimiter(maxFileSize), (stream) =>
+    return await pipeline(source.pipe(proxy), (stream) =>
       handler.store.write(stream as PassThrough, upload.id, upload.offset),
     );
   } catch (error) {

@@ -181,6 +181,51 @@ describe.each(["fs", "s3"] as const)("tus uploads (%s driver)", (driverName) => 
     expect((await alice.api.version.get({ id: version.id })).status).toBe("failed");
   });
 
+  it("refuses at creation, naming the problem, and claims nothing: bad names, lengths and a ready version", async () => {
+    const version = await createVersion(alice);
+    const post = (headers: Record<string, string>) =>
+      fetch(`${server.url}/api/v1/uploads`, {
+        method: "POST",
+        headers: { ...tusHeaders, ...authHeaders(alice.token), ...headers },
+      });
+    const named = (filename: string) => meta({ versionId: version.id, filename });
+    const cases: [Record<string, string>, number, string][] = [
+      [{ "upload-length": "100", "upload-metadata": named("../evil.onnx") }, 400, "path separator"],
+      [{ "upload-length": "100", "upload-metadata": named("model.txt") }, 400, "'.txt'"],
+      [{ "upload-length": "0", "upload-metadata": named("m.onnx") }, 400, "empty"],
+      [
+        { "upload-defer-length": "1", "upload-metadata": named("m.onnx") },
+        400,
+        "Upload-Length is required",
+      ],
+      [
+        {
+          "upload-length": String(h.deps.config.uploads.maxBytes + 1),
+          "upload-metadata": named("m.onnx"),
+        },
+        413,
+        "limit",
+      ],
+      [
+        { "upload-length": "100", "upload-metadata": meta({ filename: "m.onnx" }) },
+        400,
+        "versionId",
+      ],
+    ];
+    for (const [headers, status, message] of cases) {
+      const response = await post(headers);
+      expect(response.status, JSON.stringify(headers)).toBe(status);
+      expect(await response.text()).toContain(message);
+    }
+    expect(await h.deps.db.artifactUpload.count({ where: { versionId: version.id } })).toBe(0);
+    await uploadArtifact(client(), version.id, fixture("iris-logreg.onnx"), {
+      filename: "m.onnx",
+    });
+    const again = await post({ "upload-length": "100", "upload-metadata": named("m.onnx") });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain("immutable");
+  });
+
   it("checks the caller on every method: none 401, another tenant 404, GET never serves", async () => {
     const version = await createVersion(alice);
     const post = (token: string | undefined, versionId = version.id) =>
