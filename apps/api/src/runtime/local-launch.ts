@@ -102,7 +102,7 @@ async function pythonFor(
     const object = await store.get(requirements.uri).catch((error: unknown) => {
       throw new LaunchError(`requirements.txt could not be read from the store: ${String(error)}`);
     });
-    await pipeline(object.body, createWriteStream(file, { mode: 0o600 }));
+    await pipeline(object.body, createWriteStream(file, { mode: 0o600, highWaterMark: 1 << 20 }));
     return await buildVenv(file, sklearn);
   } finally {
     await rm(folder, { recursive: true, force: true });

@@ -113,7 +113,7 @@ export async function inspectStoredOnnx(deps: TDeps, key: string): Promise<TInsp
   try {
     const file = path.join(dir, "model.onnx");
     const { body } = await deps.storage.get(key);
-    await pipeline(body, createWriteStream(file, { mode: 0o600 }));
+    await pipeline(body, createWriteStream(file, { mode: 0o600, highWaterMark: 1 << 20 }));
     return await inspectOnnxFile(file, limits);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -112,7 +112,7 @@ export async function inspectStoredSklearn(deps: TDeps, key: string): Promise<TS
   try {
     const file = path.join(dir, "model.joblib");
     const { body } = await deps.storage.get(key);
-    await pipeline(body, createWriteStream(file, { mode: 0o600 }));
+    await pipeline(body, createWriteStream(file, { mode: 0o600, highWaterMark: 1 << 20 }));
     return await inspectSklearnFile(config, file);
   } finally {
     await rm(dir, { recursive: true, force: true });
