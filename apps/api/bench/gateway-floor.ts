@@ -22,13 +22,17 @@ const server = createServer((req, res) => {
           "content-type": req.headers["content-type"] ?? "application/json",
           authorization: `Bearer ${token}`,
         },
-        body: Buffer.concat(chunks),
+        body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks),
       })
-      .then((response) => {
-        res.writeHead(response.statusCode, {
-          "content-type": String(response.headers["content-type"] ?? "application/json"),
-        });
-        response.body.pipe(res);
+      .then(async (response) => {
+        // One buffered write, as the gateway does for small answers: the floor must be the cheapest proxy.
+        const body = Buffer.from(await response.body.arrayBuffer());
+        res
+          .writeHead(response.statusCode, {
+            "content-type": String(response.headers["content-type"] ?? "application/json"),
+            "content-length": String(body.length),
+          })
+          .end(body);
       })
       .catch(() => res.writeHead(502).end());
   });

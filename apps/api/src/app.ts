@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { TApiConfig } from "./config";
 import { createContextInner, readCredential, readDeviceToken } from "./context";
 import type { TDeps } from "./deps";
+import { requestIdPattern } from "./gateway/fast-path";
 import { registerGateway } from "./gateway/routes";
 import { registerArtifactRoutes } from "./http/artifact.routes";
 import { toDomainError } from "./lib/errors";
@@ -17,8 +18,6 @@ import { checkReadiness, type TReadinessCheck } from "./lib/readiness";
 import { answerSingleQuery } from "./lib/single-query";
 import { appRouter } from "./routers";
 import { isReportedError } from "./trpc";
-
-const requestIdPattern = /^[A-Za-z0-9._-]{1,128}$/;
 
 export type TAppOptions = {
   deps: TDeps;

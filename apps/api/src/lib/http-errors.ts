@@ -33,10 +33,13 @@ function formatByteLimit(bytes: number): string {
   return `${bytes} bytes (${human})`;
 }
 
+export function errorCodeOf(status: number): TErrorKey {
+  return keyByStatus[status] ?? (status >= 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST");
+}
+
 /** Sends `{ error }` shaped as tRPC's envelope on /trpc (so its clients read it) and plainly elsewhere. */
 export function sendError(req: FastifyRequest, reply: FastifyReply, error: TClientError) {
-  const code =
-    keyByStatus[error.status] ?? (error.status >= 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST");
+  const code = errorCodeOf(error.status);
   const requestId = String(req.id);
   const body = req.url.startsWith("/trpc")
     ? {

@@ -9,13 +9,16 @@ import { parseScrape, quantile } from "./replica-metrics";
 const rows = readIrisSamples().inputs;
 
 describe("replica metrics parsing", () => {
-  it("sums requests, errors, predictions and latency buckets over labels, skipping 401s", () => {
+  it("sums requests, errors, predictions and latency buckets over labels, skipping 401s, probes and scrapes", () => {
     const scrape = parseScrape(
       [
         "# HELP requests_total x",
         'requests_total{model="m",protocol="v1",code="200"} 10',
         'requests_total{model="m",protocol="v2",code="500"} 2',
         'requests_total{model="m",protocol="other",code="401"} 7',
+        'requests_total{model="m",protocol="probe",code="200"} 30',
+        'requests_total{model="m",protocol="probe",code="503"} 3',
+        'requests_total{model="m",protocol="other",code="200"} 5',
         'predictions_total{protocol="v1"} 40',
         'prediction_latency_ms_bucket{protocol="v1",le="1"} 4',
         'prediction_latency_ms_bucket{protocol="v1",le="5"} 10',
@@ -131,6 +134,32 @@ describe("metrics window and autoscaler on running replicas", () => {
     await expect(stranger.api.deployment.metrics({ id: d.deploymentId })).rejects.toThrow(
       /not found/,
     );
+  });
+
+  it("reads 0 requests a second on an idle deployment however often it is probed and scraped", async () => {
+    const d = await deployIris(h, "idle");
+    const [endpoint] = h.deps.runtimes.get("local").endpoints(d.deploymentId);
+    if (!endpoint) throw new Error("no ready replica");
+    await h.deps.replicaMetrics.scrapeOnce();
+    // What the supervisor, a load balancer and the scraper do to an idle replica, many times over.
+    const auth = { authorization: `Bearer ${endpoint.token}` };
+    for (let i = 0; i < 10; i++) {
+      for (const path of ["/v2/health/ready", "/v2/health/live", "/health", "/metrics"]) {
+        await fetch(`${endpoint.origin}${path}`, { headers: auth }).then((r) => r.arrayBuffer());
+      }
+      await h.deps.replicaMetrics.scrapeOnce();
+    }
+    const metrics = await d.user.api.deployment.metrics({ id: d.deploymentId, window: "5m" });
+    expect(metrics.points.length).toBeGreaterThan(0);
+    for (const point of metrics.points) {
+      expect(point.requestsPerSecond).toBe(0);
+      expect(point.errorsPerSecond).toBe(0);
+    }
+    // One real prediction still counts.
+    await predict(d.deploymentId, d.key);
+    await h.deps.replicaMetrics.scrapeOnce();
+    const after = await d.user.api.deployment.metrics({ id: d.deploymentId, window: "5m" });
+    expect(after.points.at(-1)?.requestsPerSecond).toBeGreaterThan(0);
   });
 
   // The harness runs the same autoscaler loop as the API (AUTOSCALE_INTERVAL_SECONDS=1 here).

@@ -85,6 +85,9 @@ export function parseScrape(text: string, deploymentId?: string): TScrape {
       const code = Number(labelValue(labels, "code"));
       // The replica-token refusals are the gateway's own probes or strangers, not the model's traffic.
       if (code === 401) continue;
+      // Health probes and our own /metrics scrapes are not requests: an idle deployment reads 0.
+      const protocol = labelValue(labels, "protocol");
+      if (protocol === "probe" || protocol === "other") continue;
       scrape.requests += value;
       if (code >= 500) scrape.errors += value;
     } else if (name === "predictions_total") scrape.predictions += value;

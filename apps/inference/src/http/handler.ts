@@ -29,7 +29,7 @@ type TProtocolMeters = {
   codes: Map<number, CounterChild>;
 };
 
-const PROTOCOLS: TProtocol[] = ["v2", "v1", "predict", "other"];
+const PROTOCOLS: TProtocol[] = ["v2", "v1", "predict", "probe", "other"];
 
 function parseInfer(kind: TInferKind, loaded: TLoadedServing, req: IncomingMessage, body: Buffer) {
   if (kind !== "v2") {

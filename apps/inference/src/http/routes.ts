@@ -25,7 +25,10 @@ function decodeSegment(segment: string): string {
   }
 }
 
+const probePaths = new Set(["/v2/health/live", "/v2/health/ready", "/health"]);
+
 export function protocolOf(path: string): TProtocol {
+  if (probePaths.has(path)) return "probe";
   if (path.startsWith("/v2")) return "v2";
   if (path.startsWith("/v1")) return "v1";
   if (path === "/predict" || path === "/health") return "predict";

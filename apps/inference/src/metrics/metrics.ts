@@ -2,7 +2,8 @@ import cluster from "node:cluster";
 import { AggregatorRegistry, Registry, collectDefaultMetrics } from "prom-client";
 import { FastCounter, FastGauge, FastHistogram } from "./fast-metrics";
 
-export type TProtocol = "v2" | "v1" | "predict" | "other";
+// "probe": health checks (the supervisor's readiness polls), kept apart so they never read as traffic.
+export type TProtocol = "v2" | "v1" | "predict" | "probe" | "other";
 
 const LATENCY_MS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 const QUEUE_MS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000];
