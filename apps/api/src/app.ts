@@ -10,6 +10,7 @@ import { createContextInner, readCredential, readDeviceToken } from "./context";
 import type { TDeps } from "./deps";
 import { registerGateway } from "./gateway/routes";
 import { registerArtifactRoutes } from "./http/artifact.routes";
+import { TUS_PATH } from "./http/tus.routes";
 import { toDomainError } from "./lib/errors";
 import { registerErrorHandling, sendError } from "./lib/http-errors";
 import type { TLingerOptions } from "./lib/lingering-close";
@@ -74,10 +75,19 @@ export async function buildApp({ deps, readiness, linger }: TAppOptions): Promis
     done();
   });
 
-  await app.register(cors, {
+  const corsOptions = {
     origin: deps.config.webOrigins,
     credentials: true,
     exposedHeaders: ["x-request-id", "retry-after"],
+  };
+  await app.register(cors, () => (req, callback) => {
+    // An OPTIONS without Origin is no preflight but a tus client (the dashboard's server) asking the
+    // upload route its limits (Tus-Max-Size): tus answers it, where cors would refuse it with a 400.
+    const isTusDiscovery =
+      req.method === "OPTIONS" &&
+      req.headers.origin === undefined &&
+      (req.url === TUS_PATH || req.url.startsWith(`${TUS_PATH}/`));
+    callback(null, isTusDiscovery ? { origin: false } : corsOptions);
   });
 
   app.get("/healthz", async () => ({ status: "ok" }));
