@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import cors from "@fastify/cors";
+import cors, { type FastifyCorsOptionsDelegateCallback } from "@fastify/cors";
 import type { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { incomingMessageToRequest } from "@trpc/server/adapters/node-http";
@@ -80,7 +80,7 @@ export async function buildApp({ deps, readiness, linger }: TAppOptions): Promis
     credentials: true,
     exposedHeaders: ["x-request-id", "retry-after"],
   };
-  await app.register(cors, () => (req, callback) => {
+  const delegateCors: FastifyCorsOptionsDelegateCallback = (req, callback) => {
     // An OPTIONS without Origin is no preflight but a tus client (the dashboard's server) asking the
     // upload route its limits (Tus-Max-Size): tus answers it, where cors would refuse it with a 400.
     const isTusDiscovery =
@@ -88,7 +88,8 @@ export async function buildApp({ deps, readiness, linger }: TAppOptions): Promis
       req.headers.origin === undefined &&
       (req.url === TUS_PATH || req.url.startsWith(`${TUS_PATH}/`));
     callback(null, isTusDiscovery ? { origin: false } : corsOptions);
-  });
+  };
+  await app.register(cors, () => delegateCors);
 
   app.get("/healthz", async () => ({ status: "ok" }));
 
