@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import cors from "@fastify/cors";
+import cors, { type FastifyCorsOptionsDelegateCallback } from "@fastify/cors";
 import type { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { incomingMessageToRequest } from "@trpc/server/adapters/node-http";
@@ -11,6 +11,7 @@ import type { TDeps } from "./deps";
 import { requestIdPattern } from "./gateway/fast-path";
 import { registerGateway } from "./gateway/routes";
 import { registerArtifactRoutes } from "./http/artifact.routes";
+import { TUS_PATH } from "./http/tus.routes";
 import { toDomainError } from "./lib/errors";
 import { registerErrorHandling, sendError } from "./lib/http-errors";
 import type { TLingerOptions } from "./lib/lingering-close";
@@ -73,11 +74,21 @@ export async function buildApp({ deps, readiness, linger }: TAppOptions): Promis
     done();
   });
 
-  await app.register(cors, {
+  const corsOptions = {
     origin: deps.config.webOrigins,
     credentials: true,
     exposedHeaders: ["x-request-id", "retry-after"],
-  });
+  };
+  const delegateCors: FastifyCorsOptionsDelegateCallback = (req, callback) => {
+    // An OPTIONS without Origin is no preflight but a tus client (the dashboard's server) asking the
+    // upload route its limits (Tus-Max-Size): tus answers it, where cors would refuse it with a 400.
+    const isTusDiscovery =
+      req.method === "OPTIONS" &&
+      req.headers.origin === undefined &&
+      (req.url === TUS_PATH || req.url.startsWith(`${TUS_PATH}/`));
+    callback(null, isTusDiscovery ? { origin: false } : corsOptions);
+  };
+  await app.register(cors, () => delegateCors);
 
   app.get("/healthz", async () => ({ status: "ok" }));
 

@@ -39,7 +39,7 @@ export default async function globalSetup() {
   // Debugging against servers started by hand: KS_E2E_API_URL and KS_E2E_WEB_URL point at them.
   if (process.env.KS_E2E_API_URL && process.env.KS_E2E_WEB_URL) return undefined;
   const home = mkdtempSync(path.join(tmpdir(), "kubeserve-e2e-"));
-  const [apiPort, webPort] = [await freePort(), await freePort()];
+  const [apiPort, webPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const webUrl = `http://127.0.0.1:${webPort}`;
   const common = { KUBESERVE_HOME: home, NEXT_TELEMETRY_DISABLED: "1" };
@@ -55,6 +55,8 @@ export default async function globalSetup() {
     DATABASE_URL: "",
     // The deployment journey waits for charts: the API reads its replicas every 2 s instead of the default.
     METRICS_SCRAPE_SECONDS: "2",
+    // Its own metrics port too, so two e2e runs on one machine do not collide on the default 9464.
+    METRICS_PORT: String(metricsPort),
   });
   const web = start(
     "dashboard",

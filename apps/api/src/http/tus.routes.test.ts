@@ -363,6 +363,22 @@ describe.each(["fs", "s3"] as const)("tus uploads (%s driver)", (driverName) => 
     expect(head.status).toBe(404);
   });
 
+  it("tells a server-side tus client (OPTIONS, no Origin) its limit, and a browser only its CORS rules", async () => {
+    const discovery = await fetch(`${server.url}/api/v1/uploads`, {
+      method: "OPTIONS",
+      headers: tusHeaders,
+    });
+    expect(discovery.status).toBe(204);
+    expect(Number(discovery.headers.get("tus-max-size"))).toBe(h.deps.config.uploads.maxBytes);
+    // The same question from another site's page is still a preflight cors answers (and refuses).
+    const foreign = await fetch(`${server.url}/api/v1/uploads`, {
+      method: "OPTIONS",
+      headers: { origin: "http://evil.test", "access-control-request-method": "POST" },
+    });
+    expect(foreign.headers.get("access-control-allow-origin")).toBeNull();
+    expect(foreign.headers.get("tus-max-size")).toBeNull();
+  });
+
   it("answers a browser from WEB_ORIGIN with the tus headers exposed", async () => {
     const preflight = await fetch(`${server.url}/api/v1/uploads`, {
       method: "OPTIONS",

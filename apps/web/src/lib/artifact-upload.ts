@@ -56,7 +56,19 @@ function readRefusal(error: unknown): { status: number; message: string } | unde
   if (!response) return undefined;
   const status = response.getStatus();
   const body = response.getBody()?.trim();
-  return { status, message: body || `The upload was refused (HTTP ${status})` };
+  return { status, message: readErrorMessage(body) || `The upload was refused (HTTP ${status})` };
+}
+
+/** The message of an API error body (`{"error":{"message"}}` or `{"message"}`), or the text as it is. */
+function readErrorMessage(body: string | undefined): string | undefined {
+  if (!body?.startsWith("{")) return body;
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown; error?: { message?: unknown } };
+    const message = parsed.error?.message ?? parsed.message;
+    return typeof message === "string" ? message : body;
+  } catch {
+    return body;
+  }
 }
 
 async function sendRequirements(versionId: string, requirements: File): Promise<void> {
@@ -67,13 +79,7 @@ async function sendRequirements(versionId: string, requirements: File): Promise<
   });
   if (!response.ok) {
     const text = await response.text();
-    let message = text;
-    try {
-      message = (JSON.parse(text) as { message?: string }).message ?? text;
-    } catch {
-      // Plain text already.
-    }
-    throw new Error(`requirements.txt: ${message || `HTTP ${response.status}`}`);
+    throw new Error(`requirements.txt: ${readErrorMessage(text) || `HTTP ${response.status}`}`);
   }
 }
 

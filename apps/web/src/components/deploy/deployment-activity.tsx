@@ -1,5 +1,5 @@
 import type { RouterOutputs } from "@kubeserve/api";
-import { Card } from "@kubeserve/ui";
+import { Card, DataTable, type TDataTableColumn } from "@kubeserve/ui";
 import { formatDateTime, formatRelative } from "~/lib/format";
 import { DeploymentStatusBadge } from "./deployment-status";
 
@@ -11,6 +11,44 @@ function readyIn(startedAt: string, readyAt: string | null): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
+const replicaColumns: readonly TDataTableColumn<TDeployment["currentReplicas"][number]>[] = [
+  {
+    key: "replica",
+    header: "Replica",
+    isRowHeader: true,
+    cellClassName: "font-mono text-xs",
+    cell: (replica) => replica.id.slice(0, 12),
+  },
+  {
+    key: "health",
+    header: "Health",
+    cell: (replica) => (
+      <>
+        <DeploymentStatusBadge status={replica.state} />
+        {replica.reason ? (
+          <span className="ml-2 text-xs text-slate-500">{replica.reason}</span>
+        ) : null}
+      </>
+    ),
+  },
+  { key: "restarts", header: "Restarts", cell: (replica) => replica.restarts },
+  {
+    key: "ready-in",
+    header: "Ready in",
+    cell: (replica) => readyIn(replica.startedAt, replica.readyAt),
+  },
+  {
+    key: "started",
+    header: "Started",
+    cellClassName: "text-slate-500",
+    cell: (replica) => (
+      <time dateTime={replica.startedAt} suppressHydrationWarning>
+        {formatRelative(replica.startedAt)}
+      </time>
+    ),
+  },
+];
+
 /** The replicas serving now, with their health, and the status history with each change's reason. */
 export function DeploymentActivity({ deployment }: { deployment: TDeployment }) {
   const replicas = deployment.currentReplicas;
@@ -20,47 +58,12 @@ export function DeploymentActivity({ deployment }: { deployment: TDeployment }) 
         {replicas.length === 0 ? (
           <p className="text-sm text-slate-500">No replica is running.</p>
         ) : (
-          <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm" aria-label="Replicas">
-              <thead className="border-b border-slate-200 text-xs text-slate-500 dark:border-slate-800">
-                <tr>
-                  <th scope="col" className="py-1.5 pr-3 font-medium">
-                    Replica
-                  </th>
-                  <th scope="col" className="py-1.5 pr-3 font-medium">
-                    Health
-                  </th>
-                  <th scope="col" className="py-1.5 pr-3 font-medium">
-                    Restarts
-                  </th>
-                  <th scope="col" className="py-1.5 pr-3 font-medium">
-                    Ready in
-                  </th>
-                  <th scope="col" className="py-1.5 font-medium">
-                    Started
-                  </th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-                {replicas.map((replica) => (
-                  <tr key={replica.id}>
-                    <td className="py-1.5 pr-3 font-mono text-xs">{replica.id.slice(0, 12)}</td>
-                    <td className="py-1.5 pr-3">
-                      <DeploymentStatusBadge status={replica.state} />
-                      {replica.reason ? (
-                        <span className="ml-2 text-xs text-slate-500">{replica.reason}</span>
-                      ) : null}
-                    </td>
-                    <td className="py-1.5 pr-3">{replica.restarts}</td>
-                    <td className="py-1.5 pr-3">{readyIn(replica.startedAt, replica.readyAt)}</td>
-                    <td className="py-1.5 text-slate-500" suppressHydrationWarning>
-                      {formatRelative(replica.startedAt)}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            caption="Replicas"
+            columns={replicaColumns}
+            rows={replicas}
+            getRowKey={(replica) => replica.id}
+          />
         )}
       </Card>
       <Card title="Status history">

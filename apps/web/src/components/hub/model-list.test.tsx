@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { QueryClient, QueryClientProvider, useQuery } from "@tanstack/react-query";
-import { act, cleanup, render, screen } from "@testing-library/react";
+import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
 import type * as TUi from "@kubeserve/ui";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { TModelListItem } from "./model-row";
@@ -18,12 +18,24 @@ vi.mock("@kubeserve/ui", async (importOriginal) => {
   };
 });
 vi.mock("next/link", () => ({
-  default: ({ href, children, ...rest }: { href: string; children: React.ReactNode }) => (
+  default: ({
+    href,
+    children,
+    prefetch: _prefetch,
+    ...rest
+  }: {
+    href: string;
+    children: React.ReactNode;
+    prefetch?: boolean;
+  }) => (
     <a href={href} {...rest}>
       {children}
     </a>
   ),
 }));
+
+const router = { prefetch: vi.fn() };
+vi.mock("next/navigation", () => ({ useRouter: () => router }));
 
 const { ModelList } = await import("./model-list");
 
@@ -82,5 +94,20 @@ describe("ModelList under polling", () => {
     await act(() => queryClient.refetchQueries({ queryKey: ["models"] }));
     expect(await screen.findByText("failed")).toBeTruthy();
     expect(Object.fromEntries(badgeRenders)).toEqual({ ready: 1, "awaiting upload": 1, failed: 1 });
+  });
+
+  it("prefetches a model's page on hover or focus, not on sight", async () => {
+    served = [item("charlie", "ready")];
+    router.prefetch.mockClear();
+    render(
+      <QueryClientProvider client={new QueryClient()}>
+        <Hub />
+      </QueryClientProvider>,
+    );
+    const link = await screen.findByRole("link", { name: "charlie" });
+    expect(router.prefetch).not.toHaveBeenCalled();
+    fireEvent.mouseEnter(link);
+    fireEvent.focus(link);
+    expect(router.prefetch).toHaveBeenCalledWith(link.getAttribute("href"));
   });
 });

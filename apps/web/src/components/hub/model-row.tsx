@@ -1,6 +1,7 @@
 import type { RouterOutputs } from "@kubeserve/api";
 import { StatusBadge } from "@kubeserve/ui";
 import Link from "next/link";
+import { useRouter } from "next/navigation";
 import { memo } from "react";
 import { formatRelative } from "~/lib/format";
 import { VersionStatusBadge } from "../model/version-status";
@@ -14,11 +15,18 @@ export type TModelListItem = RouterOutputs["model"]["list"]["items"][number];
  */
 export const ModelRow = memo(function ModelRow({ model }: { model: TModelListItem }) {
   const latest = model.latestVersion;
+  const router = useRouter();
+  const href = `/models/${model.id}`;
+  // Not prefetched on sight: a page of 50 rows would be 50 server renders racing the hub's own start.
+  const prefetch = () => router.prefetch(href);
   return (
     <li className="relative grid grid-cols-1 gap-2 px-4 py-4 hover:bg-slate-50 sm:grid-cols-[minmax(0,2fr)_minmax(0,1.3fr)_minmax(0,1fr)_7rem] sm:items-center sm:gap-4 dark:hover:bg-slate-800/50">
       <div className="min-w-0">
         <Link
-          href={`/models/${model.id}`}
+          href={href}
+          prefetch={false}
+          onMouseEnter={prefetch}
+          onFocus={prefetch}
           className="font-medium text-slate-900 after:absolute after:inset-0 focus-visible:outline-none dark:text-white [&:focus-visible]:after:outline-2 [&:focus-visible]:after:outline-indigo-500"
         >
           {model.name}

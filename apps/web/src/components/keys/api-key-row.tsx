@@ -1,7 +1,7 @@
 "use client";
 
 import type { RouterOutputs } from "@kubeserve/api";
-import { Button, StatusBadge } from "@kubeserve/ui";
+import { Button, DataTableCell, StatusBadge } from "@kubeserve/ui";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { readApiErrorMessage } from "~/lib/api-error";
@@ -28,11 +28,11 @@ export function ApiKeyRow({
   const isRevoked = apiKey.revokedAt !== null;
   return (
     <tr className={isRevoked ? "text-slate-400 dark:text-slate-500" : undefined}>
-      <td className="px-4 py-3 font-medium">{apiKey.name}</td>
-      <td className="px-4 py-3">
+      <DataTableCell isRowHeader>{apiKey.name}</DataTableCell>
+      <DataTableCell>
         <code className="font-mono text-xs">{apiKey.prefix}…</code>
-      </td>
-      <td className="px-4 py-3">
+      </DataTableCell>
+      <DataTableCell>
         <span className="rounded bg-slate-100 px-1.5 py-0.5 text-xs font-medium dark:bg-slate-800">
           {apiKey.kind}
         </span>
@@ -41,13 +41,13 @@ export function ApiKeyRow({
             ? "all deployments"
             : apiKey.deploymentIds.map((id) => deploymentNames.get(id) ?? "deleted").join(", ")}
         </span>
-      </td>
-      <td className="px-4 py-3">
+      </DataTableCell>
+      <DataTableCell>
         <time dateTime={apiKey.createdAt} suppressHydrationWarning>
           {formatRelative(apiKey.createdAt)}
         </time>
-      </td>
-      <td className="px-4 py-3">
+      </DataTableCell>
+      <DataTableCell>
         {apiKey.lastUsedAt ? (
           <time dateTime={apiKey.lastUsedAt} suppressHydrationWarning>
             {formatRelative(apiKey.lastUsedAt)}
@@ -55,8 +55,8 @@ export function ApiKeyRow({
         ) : (
           "Never"
         )}
-      </td>
-      <td className="px-4 py-3 text-right">
+      </DataTableCell>
+      <DataTableCell align="end">
         {isRevoked ? (
           <StatusBadge tone="neutral" label="revoked" />
         ) : isConfirming ? (
@@ -87,7 +87,7 @@ export function ApiKeyRow({
             {readApiErrorMessage(revoke.error)}
           </p>
         ) : null}
-      </td>
+      </DataTableCell>
     </tr>
   );
 }

@@ -1,12 +1,22 @@
 "use client";
 
-import { Button, EmptyState, ErrorNotice } from "@kubeserve/ui";
+import { Button, DataTable, EmptyState, ErrorNotice } from "@kubeserve/ui";
 import { useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { readApiErrorMessage } from "~/lib/api-error";
 import { useTRPC } from "~/trpc/react";
 import { ApiKeyRow } from "./api-key-row";
 import { CreateApiKeyForm } from "./create-api-key-form";
+
+// The cells come from ApiKeyRow (each row keeps its own revoke confirmation).
+const keyColumns = [
+  { key: "name", header: "Name" },
+  { key: "key", header: "Key" },
+  { key: "scope", header: "Scope" },
+  { key: "created", header: "Created" },
+  { key: "last-used", header: "Last used" },
+  { key: "actions", header: <span className="sr-only">Actions</span>, align: "end" as const },
+];
 
 export function ApiKeysPage() {
   const trpc = useTRPC();
@@ -47,37 +57,17 @@ export function ApiKeysPage() {
         </EmptyState>
       ) : null}
       {items.length > 0 ? (
-        <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-          <table className="w-full min-w-[44rem] text-left text-sm">
-            <thead className="border-b border-slate-200 bg-slate-50 text-xs tracking-wide text-slate-500 uppercase dark:border-slate-800 dark:bg-slate-900/60 dark:text-slate-400">
-              <tr>
-                <th scope="col" className="px-4 py-2 font-medium">
-                  Name
-                </th>
-                <th scope="col" className="px-4 py-2 font-medium">
-                  Key
-                </th>
-                <th scope="col" className="px-4 py-2 font-medium">
-                  Scope
-                </th>
-                <th scope="col" className="px-4 py-2 font-medium">
-                  Created
-                </th>
-                <th scope="col" className="px-4 py-2 font-medium">
-                  Last used
-                </th>
-                <th scope="col" className="px-4 py-2 text-right font-medium">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-              {items.map((key) => (
-                <ApiKeyRow key={key.id} apiKey={key} deploymentNames={deploymentNames} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          caption="API keys"
+          columns={keyColumns}
+          density="comfortable"
+          isBoxed
+          tableClassName="min-w-[44rem]"
+        >
+          {items.map((key) => (
+            <ApiKeyRow key={key.id} apiKey={key} deploymentNames={deploymentNames} />
+          ))}
+        </DataTable>
       ) : null}
     </div>
   );
