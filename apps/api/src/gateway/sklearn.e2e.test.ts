@@ -1,33 +1,18 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitForStatus } from "../test/deployments";
 import { createHarness, startHttp, type THarness, type THttpServer } from "../test/harness";
+import { expectClose, readSklearnFixture as readFixture } from "../test/sklearn-fixtures";
 import { authHeaders, listKeys } from "../test/uploads";
 
 // scikit-learn end to end with real processes and real HTTP: upload a joblib file (scanned, then loaded in
 // the sandbox for its signature), deploy it on the local runtime (kubeserve_sklearn under SKLEARN_PYTHON),
 // predict through the gateway with an API key; and the pickles that must never be unpickled.
 
-const fixturesDir = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "../../test/fixtures",
-);
 const python = "/usr/bin/python3";
-
-type TSamples = { inputs: number[][]; predict: number[]; predict_proba?: number[][] };
-
-function readFixture(name: string): { file: Buffer; samples: TSamples } {
-  return {
-    file: readFileSync(path.join(fixturesDir, `${name}.joblib`)),
-    samples: JSON.parse(
-      readFileSync(path.join(fixturesDir, `${name}.samples.json`), "utf8"),
-    ) as TSamples,
-  };
-}
 
 /** A pickle whose `__reduce__` runs `touch MARKER` when anything unpickles it. */
 function systemPickle(marker: string): Buffer {
@@ -39,13 +24,6 @@ function systemPickle(marker: string): Buffer {
     "sys.stdout.buffer.write(pickle.dumps(Evil(), protocol=4))",
   ].join("\n");
   return execFileSync(python, ["-c", script]);
-}
-
-function expectClose(actual: number[], expected: number[], tolerance = 1e-6) {
-  expect(actual).toHaveLength(expected.length);
-  actual.forEach((value, i) =>
-    expect(Math.abs(value - (expected[i] ?? NaN))).toBeLessThan(tolerance),
-  );
 }
 
 describe("scikit-learn models through the gateway on postgres", () => {
