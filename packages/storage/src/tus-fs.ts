@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { FileStore } from "@tus/file-store";
-import { ERRORS } from "@tus/utils";
+import { ERRORS, type Upload } from "@tus/utils";
 import { FsArtifactStore, syncFile } from "./fs-store";
 import { describeError, StorageUnavailableError } from "./errors";
 import { assertUploadId, UPLOADS_PREFIX } from "./keys";
@@ -66,10 +66,21 @@ export class TusFileStore extends FileStore {
     try {
       await pipeline(readable, sink);
     } catch {
+      await this.artifacts.ping();
       throw ERRORS.FILE_WRITE_ERROR;
     }
     tracker.settle(offset + received);
     return offset + received;
+  }
+
+  /** A missing upload file is a 404 only while the storage folder is there; otherwise it is an outage. */
+  override async getUpload(id: string): Promise<Upload> {
+    try {
+      return await super.getUpload(id);
+    } catch (error) {
+      await this.artifacts.ping();
+      throw error;
+    }
   }
 
   override async remove(id: string): Promise<void> {

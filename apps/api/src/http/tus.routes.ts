@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { isUnavailable } from "@kubeserve/storage";
 import { createUploadId } from "@kubeserve/storage/tus";
 import { Server } from "@tus/server";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -89,6 +90,21 @@ export async function registerTusRoutes(app: FastifyInstance, deps: TDeps): Prom
     onUploadFinish: async (_req, upload) => {
       await finish(upload.id);
       return {};
+    },
+    // tus answers an unexpected error with its message (a host and port, a path); clients get ours.
+    onResponseError: (_req, error) => {
+      if ("status_code" in error && "body" in error) return undefined;
+      if (isUnavailable(error)) {
+        return {
+          status_code: 503,
+          body: "Artifact storage is unreachable; the bytes acknowledged so far are kept, resume the upload in a moment\n",
+        };
+      }
+      deps.log.error({ err: error }, "tus request failed");
+      return {
+        status_code: 500,
+        body: "Internal error; resume the upload from its current offset\n",
+      };
     },
   });
 
