@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { chmod, chown, copyFile, mkdir, readdir, rename, stat } from "node:fs/promises";
 import path from "node:path";
 import { isolationUidRange, type TRuntimeConfig } from "../config/runtime";
@@ -122,7 +122,8 @@ export async function stageDeployment(
   const staged = path.join(dir, name);
   const existing = await stat(staged).catch(() => undefined);
   if (existing?.size !== source.size) {
-    const partial = `${staged}.part`;
+    // Replicas of one deployment stage at once: each copies to its own name, and either rename wins.
+    const partial = `${staged}.${randomUUID()}.part`;
     await copyFile(model.path, partial);
     await chown(partial, 0, ids.gid);
     await chmod(partial, 0o440);
