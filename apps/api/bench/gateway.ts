@@ -1,4 +1,4 @@
-// `pnpm bench gateway [--quick] [--rounds N] [--duration S]`: the prediction gateway against a bare proxy
+// `pnpm bench gateway [--quick] [--rounds N] [--duration S] [--cases ids] [--profile dir]`: the prediction gateway against a bare proxy
 // floor (bench/gateway-floor.ts), the replica direct and the FastAPI peer (../shared/fixtures/peer_server.py),
 // same models and /predict bodies as `pnpm bench inference`, wrk with 32 connections (64 for mlp-wide b1),
 // the four ways interleaved round by round in one sitting. The real API process runs the gateway over
@@ -26,6 +26,8 @@ const { values } = parseArgs({
     duration: { type: "string" },
     // Comma-separated case ids to run (e.g. "iris b1"), for profiling one case.
     cases: { type: "string" },
+    // A folder for the API process's V8 CPU profile (node --cpu-prof), written when it exits.
+    profile: { type: "string" },
   },
 });
 const rounds = Number(values.rounds ?? (values.quick ? 1 : 3));
@@ -182,7 +184,8 @@ async function main(): Promise<void> {
   const home = mkdtempSync(path.join(tmpdir(), "ks-bench-gateway-"));
   const apiPort = await freePort();
   const api = `http://127.0.0.1:${apiPort}`;
-  start(process.execPath, ["--import", "tsx", path.join(appDir, "src/server.ts")], {
+  const profileArgs = values.profile ? ["--cpu-prof", `--cpu-prof-dir=${values.profile}`] : [];
+  start(process.execPath, [...profileArgs, "--import", "tsx", path.join(appDir, "src/server.ts")], {
     DATABASE_URL: database.url ?? "",
     KUBESERVE_HOME: home,
     API_PORT: String(apiPort),
@@ -250,6 +253,7 @@ async function main(): Promise<void> {
     const floor = start(
       process.execPath,
       [
+        ...profileArgs,
         "--import",
         "tsx",
         path.join(appDir, "bench/gateway-floor.ts"),
