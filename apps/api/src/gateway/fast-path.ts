@@ -86,7 +86,9 @@ async function answer(
     method: req.method ?? "GET",
     headers: req.headers,
     body,
-    warn: (details, message) => deps.log.warn({ reqId: requestId, ...details }, message),
+    warn(details, message) {
+      deps.log.warn({ reqId: requestId, ...details }, message);
+    },
     send(status, headers, payload) {
       headers["x-request-id"] = requestId;
       if (Buffer.isBuffer(payload)) {
@@ -98,7 +100,9 @@ async function answer(
       payload.once("error", () => res.destroy());
       payload.pipe(res);
     },
-    fail: (error) => sendFailure(res, requestId, error),
+    fail(error) {
+      sendFailure(res, requestId, error);
+    },
   };
   const { inFlight } = deps.gateway.metrics;
   inFlight.inc();

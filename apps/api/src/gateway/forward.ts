@@ -73,10 +73,10 @@ export async function forward(
     metrics.observe(route.id, protocol, 503, performance.now() - started);
     return exchange.fail({ status: 503, message, retryAfterSeconds: 1 });
   }
-  const headers: Record<string, string> = { "x-request-id": exchange.requestId };
+  const passedHeaders: Record<string, string> = {};
   for (const name of passedRequestHeaders) {
     const value = exchange.headers[name];
-    if (typeof value === "string") headers[name] = value;
+    if (typeof value === "string") passedHeaders[name] = value;
   }
   const body = exchange.method === "GET" || exchange.method === "HEAD" ? undefined : exchange.body;
   let tried: TEndpoint | undefined;
@@ -93,10 +93,7 @@ export async function forward(
       response = await upstreams.pool(endpoint).request({
         method: exchange.method as Dispatcher.HttpMethod,
         path: endpoint.pathPrefix === undefined ? upstreamPath : endpoint.pathPrefix + upstreamPath,
-        headers: {
-          ...headers,
-          ...(endpoint.headers ?? { authorization: `Bearer ${endpoint.token}` }),
-        },
+        headers: upstreams.headersFor(endpoint, exchange.requestId, passedHeaders),
         body,
         headersTimeout: deps.config.gateway.timeoutMs,
         bodyTimeout: deps.config.gateway.timeoutMs,

@@ -8,6 +8,12 @@ export type TUpstreams = {
   /** The next ready replica in turn, skipping `excludeReplicaId` (a retry goes elsewhere when it can). */
   pick(endpoints: TEndpoint[], excludeReplicaId?: string): TEndpoint | undefined;
   pool(endpoint: TEndpoint): Pool;
+  /** The request headers for this replica: the passed ones, X-Request-Id and the replica's credential. */
+  headersFor(
+    endpoint: TEndpoint,
+    requestId: string,
+    passed: Record<string, string>,
+  ): Record<string, string>;
   begin(endpoint: TEndpoint): void;
   end(endpoint: TEndpoint): void;
   /** Requests the gateway has open to this deployment's replicas right now. */
@@ -24,8 +30,18 @@ export function createUpstreams(options: { connectionsPerReplica?: number } = {}
   const cursors = new Map<string, number>();
   const idleWaiters = new Map<string, (() => void)[]>();
 
+  // Endpoint objects live until the replica set changes: their map key and credential header are built
+  // once, not on every request (a fresh string is hashed again on each Map lookup).
+  const keys = new WeakMap<TEndpoint, string>();
+  const credentials = new WeakMap<TEndpoint, Record<string, string>>();
+
   function key(endpoint: TEndpoint): string {
-    return `${endpoint.replicaId}@${endpoint.origin}`;
+    let k = keys.get(endpoint);
+    if (k === undefined) {
+      k = `${endpoint.replicaId}@${endpoint.origin}`;
+      keys.set(endpoint, k);
+    }
+    return k;
   }
 
   return {
@@ -53,6 +69,17 @@ export function createUpstreams(options: { connectionsPerReplica?: number } = {}
         pools.set(k, pool);
       }
       return pool;
+    },
+    headersFor(endpoint, requestId, passed) {
+      let credential = credentials.get(endpoint);
+      if (!credential) {
+        credential = endpoint.headers ?? { authorization: `Bearer ${endpoint.token}` };
+        credentials.set(endpoint, credential);
+      }
+      const headers: Record<string, string> = { "x-request-id": requestId };
+      for (const name in passed) headers[name] = passed[name] as string;
+      for (const name in credential) headers[name] = credential[name] as string;
+      return headers;
     },
     begin(endpoint) {
       const k = key(endpoint);
