@@ -27,6 +27,9 @@ export function NavLinks() {
           <Link
             key={link.href}
             href={link.href}
+            // Every app route is rendered per request: a viewport prefetch right after hydration would run
+            // two server renders per link while the user reaches for the page's first control.
+            prefetch={false}
             aria-current={isActive ? "page" : undefined}
             className={`rounded-md px-2.5 py-1.5 text-sm font-medium whitespace-nowrap focus-visible:outline-2 focus-visible:outline-indigo-500 ${
               isActive
