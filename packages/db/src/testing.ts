@@ -22,6 +22,29 @@ async function runAdmin(adminUrl: string, sql: string): Promise<void> {
   }
 }
 
+/**
+ * pg's pool.end() resolves once each client's end() is called, not once its socket has closed; a FORCE drop
+ * in that window terminates a closing session, whose FATAL message pg then throws as an uncaught error.
+ */
+async function dropWhenIdle(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      const { rows } = await client.query<{ count: string }>(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1",
+        [name],
+      );
+      if (rows[0]?.count === "0") break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
 /** A brand-new PostgreSQL database with every committed migration applied, for one test file. */
 export async function createTestPostgres(): Promise<TTestDatabase> {
   const adminUrl = readTestDatabaseUrl();
@@ -40,7 +63,7 @@ export async function createTestPostgres(): Promise<TTestDatabase> {
     url: url.toString(),
     destroy: async () => {
       await database.close();
-      await runAdmin(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await dropWhenIdle(adminUrl, name);
     },
   };
 }
