@@ -143,8 +143,11 @@ describe("local runtime driver", () => {
         starts.push(Date.now());
     });
     await driver.apply(spec);
-    const status = driver.status(spec.id);
-    expect(status.phase).toBe("failed");
+    // The model server can be ready before the watchdog's first RSS sample, so apply may return running.
+    const status = await waitFor(
+      () => (driver.status(spec.id).phase === "failed" ? driver.status(spec.id) : undefined),
+      { what: "OOMKilled replica marked failed", timeoutMs: 10_000, intervalMs: 20 },
+    );
     expect(status.reason).toMatch(/failed 3 times in a row/);
     expect(status.reason).toMatch(/exited with code 1/);
     // Three starts (the first and two restarts), then nothing more: no restart storm.
@@ -161,8 +164,11 @@ describe("local runtime driver", () => {
     });
     const spec = desired({ resources: { memoryLimit: "8Mi" } });
     await driver.apply(spec);
-    const status = driver.status(spec.id);
-    expect(status.phase).toBe("failed");
+    // The model server can be ready before the watchdog's first RSS sample, so apply may return running.
+    const status = await waitFor(
+      () => (driver.status(spec.id).phase === "failed" ? driver.status(spec.id) : undefined),
+      { what: "OOMKilled replica marked failed", timeoutMs: 10_000, intervalMs: 20 },
+    );
     expect(status.reason).toMatch(
       /OOMKilled: resident memory \d+ MiB exceeded the memory limit 8Mi/,
     );
