@@ -54,7 +54,7 @@ if (config === undefined) {
 } else if (config === "help") {
   process.stdout.write(`${formatHelp()}\n`);
 } else if (config.workers > 1 && cluster.isPrimary) {
-  runClusterPrimary(config.workers, createLogger(config.logLevel, { role: "primary" }));
+  void runClusterPrimary(config.workers, createLogger(config.logLevel, { role: "primary" }));
 } else {
   void serve(config);
 }

@@ -1,6 +1,5 @@
 import cluster, { type Worker } from "node:cluster";
-import { AggregatorRegistry } from "prom-client";
-import type { Logger } from "pino";
+import type { TLogger } from "./logger";
 
 const METRICS_REQUEST = "kubeserve:metrics-request";
 const METRICS_REPLY = "kubeserve:metrics-reply";
@@ -44,7 +43,8 @@ export function createClusterMetricsCollector(): () => Promise<string> {
  * answers their metrics requests, replaces a worker that dies after start-up, and on SIGTERM
  * lets every worker drain before exiting.
  */
-export function runClusterPrimary(workers: number, logger: Logger): void {
+export async function runClusterPrimary(workers: number, logger: TLogger): Promise<void> {
+  const { AggregatorRegistry } = await import("prom-client");
   const aggregator = new AggregatorRegistry();
   let readyCount = 0;
   let isStopping = false;

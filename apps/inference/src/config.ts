@@ -1,5 +1,7 @@
+import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
-import { z } from "zod";
+import type { z } from "zod";
+import { configFastPath } from "./config-fast";
 
 // One row per setting: the environment variable, the CLI flag and how to read it.
 const SETTINGS = {
@@ -74,59 +76,74 @@ const SETTINGS = {
 
 type TSettingKey = keyof typeof SETTINGS;
 
-const zInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+type TZod = typeof z;
 
-export const ZConfig = z.object({
-  model: z.string().min(1, "a local .onnx path, an s3://bucket/key URI or an http(s):// URL"),
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, '_', '.', '-'")
-    .optional(),
-  version: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, '_', '.', '-'")
-    .default("1"),
-  sha256: z
-    .string()
-    .regex(/^[0-9a-fA-F]{64}$/, "64 hex digits")
-    .transform((s) => s.toLowerCase())
-    .optional(),
-  modelToken: z.string().min(1).optional(),
-  deployment: z.string().default(""),
-  host: z.string().min(1).default("0.0.0.0"),
-  port: zInt(0, 65535).default(8080),
-  authToken: z
-    .string()
-    .regex(/^[\x21-\x7e]{16,}$/, "at least 16 printable ASCII characters, no spaces")
-    .optional(),
-  // A string from the flag or environment, a boolean when a parsed config is passed back in.
-  publicHealth: z
-    .union([
-      z.boolean(),
-      z.enum(["true", "false"], { error: "true or false" }).transform((value) => value === "true"),
-    ])
-    .default(false),
-  maxBodyBytes: zInt(1024, 2 ** 31).default(32 * 1024 * 1024),
-  batching: z.enum(["auto", "on", "off"]).default("auto"),
-  maxBatchSize: zInt(1, 65536).default(32),
-  maxQueueDelayMs: z.coerce.number().min(0).max(1000).default(1),
-  maxQueueSize: zInt(1, 1_000_000).default(1024),
-  maxQueueBytes: zInt(1024, 2 ** 40).default(256 * 1024 * 1024),
-  workers: zInt(1, 64).default(1),
-  intraOpThreads: zInt(1, 256).default(1),
-  interOpThreads: zInt(1, 256).default(1),
-  v1Output: z.string().min(1).optional(),
-  cacheDir: z.string().min(1).default(".kubeserve/model-cache"),
-  s3Endpoint: z.url({ protocol: /^https?$/ }).optional(),
-  s3AccessKey: z.string().min(1).optional(),
-  s3SecretKey: z.string().min(1).optional(),
-  s3Region: z.string().min(1).default("us-east-1"),
-  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  shutdownTimeoutMs: zInt(0, 600_000).default(10_000),
-});
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const SHA256 = /^[0-9a-fA-F]{64}$/;
+const AUTH_TOKEN = /^[\x21-\x7e]{16,}$/;
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
-export type TConfig = z.output<typeof ZConfig>;
-export type TConfigInput = z.input<typeof ZConfig>;
+function buildConfigSchema(z: TZod) {
+  const zInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+  return z.object({
+    model: z.string().min(1, "a local .onnx path, an s3://bucket/key URI or an http(s):// URL"),
+    name: z.string().regex(NAME, "letters, digits, '_', '.', '-'").optional(),
+    version: z.string().regex(NAME, "letters, digits, '_', '.', '-'").default("1"),
+    sha256: z
+      .string()
+      .regex(SHA256, "64 hex digits")
+      .transform((s) => s.toLowerCase())
+      .optional(),
+    modelToken: z.string().min(1).optional(),
+    deployment: z.string().default(""),
+    host: z.string().min(1).default("0.0.0.0"),
+    port: zInt(0, 65535).default(8080),
+    authToken: z
+      .string()
+      .regex(AUTH_TOKEN, "at least 16 printable ASCII characters, no spaces")
+      .optional(),
+    // A string from the flag or environment, a boolean when a parsed config is passed back in.
+    publicHealth: z
+      .union([
+        z.boolean(),
+        z
+          .enum(["true", "false"], { error: "true or false" })
+          .transform((value) => value === "true"),
+      ])
+      .default(false),
+    maxBodyBytes: zInt(1024, 2 ** 31).default(32 * 1024 * 1024),
+    batching: z.enum(["auto", "on", "off"]).default("auto"),
+    maxBatchSize: zInt(1, 65536).default(32),
+    maxQueueDelayMs: z.coerce.number().min(0).max(1000).default(1),
+    maxQueueSize: zInt(1, 1_000_000).default(1024),
+    maxQueueBytes: zInt(1024, 2 ** 40).default(256 * 1024 * 1024),
+    workers: zInt(1, 64).default(1),
+    intraOpThreads: zInt(1, 256).default(1),
+    interOpThreads: zInt(1, 256).default(1),
+    v1Output: z.string().min(1).optional(),
+    cacheDir: z.string().min(1).default(".kubeserve/model-cache"),
+    s3Endpoint: z.url({ protocol: /^https?$/ }).optional(),
+    s3AccessKey: z.string().min(1).optional(),
+    s3SecretKey: z.string().min(1).optional(),
+    s3Region: z.string().min(1).default("us-east-1"),
+    logLevel: z.enum(LOG_LEVELS).default("info"),
+    shutdownTimeoutMs: zInt(0, 600_000).default(10_000),
+  });
+}
+
+type TConfigSchema = ReturnType<typeof buildConfigSchema>;
+export type TConfig = z.output<TConfigSchema>;
+export type TConfigInput = z.input<TConfigSchema>;
+
+// zod costs more CPU to import than the model server's whole start-up on a busy machine: the
+// common valid case is checked by hand (configFastPath) and zod loads only for the rest.
+const requireModule = createRequire(import.meta.url);
+let zod: TZod | undefined;
+const loadZod = (): TZod => (zod ??= (requireModule("zod") as { z: TZod }).z);
+
+let configSchema: TConfigSchema | undefined;
+/** The zod schema of the model server's configuration (loads zod on first use). */
+export const getConfigSchema = (): TConfigSchema => (configSchema ??= buildConfigSchema(loadZod()));
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -143,7 +160,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 
 /** Validates programmatic options with the same rules and defaults as env vars and flags. */
 export function parseConfig(input: TConfigInput): TConfig {
-  const result = ZConfig.safeParse(input);
+  const fast = configFastPath(input as Record<string, unknown>);
+  if (fast !== undefined) return fast as TConfig;
+  const result = getConfigSchema().safeParse(input);
   if (!result.success) {
     throw new ConfigError(
       `invalid configuration:\n  ${result.error.issues.map(describeIssue).join("\n  ")}`,
@@ -166,7 +185,7 @@ export function formatHelp(): string {
   ].join("\n");
 }
 
-/** CLI flags override environment variables; both are checked by ZConfig. */
+/** CLI flags override environment variables; both are checked by the config schema. */
 export function loadConfig(
   argv: string[] = process.argv.slice(2),
   env: NodeJS.ProcessEnv = process.env,
@@ -198,17 +217,19 @@ export function loadConfig(
 
 // `kubeserve-inference fetch` (Kubernetes init containers): the token comes from the environment
 // only, since argv is readable by every local process.
-export const ZFetchConfig = z.object({
-  url: z.url({ protocol: /^https?$/ }),
-  sha256: z
-    .string()
-    .regex(/^[0-9a-fA-F]{64}$/, "64 hex digits")
-    .transform((s) => s.toLowerCase()),
-  out: z.string().min(1),
-  token: z.string().min(1).optional(),
-});
+function buildFetchSchema(z: TZod) {
+  return z.object({
+    url: z.url({ protocol: /^https?$/ }),
+    sha256: z
+      .string()
+      .regex(SHA256, "64 hex digits")
+      .transform((s) => s.toLowerCase()),
+    out: z.string().min(1),
+    token: z.string().min(1).optional(),
+  });
+}
 
-export type TFetchConfig = z.output<typeof ZFetchConfig>;
+export type TFetchConfig = z.output<ReturnType<typeof buildFetchSchema>>;
 
 export function formatFetchHelp(): string {
   return [
@@ -241,7 +262,7 @@ export function loadFetchConfig(
   }
   if (values.help === true) return "help";
   const token = env.KUBESERVE_MODEL_TOKEN;
-  const result = ZFetchConfig.safeParse({
+  const result = buildFetchSchema(loadZod()).safeParse({
     url: values.url,
     sha256: values.sha256,
     out: values.out,

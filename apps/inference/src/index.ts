@@ -2,7 +2,7 @@ export { startInferenceServer, type TInferenceServer, type TStartOptions } from 
 export {
   CONFIG_SETTINGS,
   ConfigError,
-  ZConfig,
+  getConfigSchema,
   loadConfig,
   parseConfig,
   type TConfig,

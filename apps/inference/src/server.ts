@@ -1,12 +1,12 @@
+import cluster from "node:cluster";
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import type { Logger } from "pino";
 import { parseConfig, type TConfig, type TConfigInput } from "./config";
 import { createRequestHandler } from "./http/handler";
 import type { TLoadedServing, TServingState } from "./http/serving-state";
-import { createLogger } from "./logger";
+import { createLogger, type TLogger } from "./logger";
 import { createMetrics } from "./metrics/metrics";
 import { InferenceStats } from "./metrics/stats";
 import { loadModel, ModelLoadError, type TLoadedModel } from "./model/load-model";
@@ -26,7 +26,7 @@ export type TInferenceServer = {
 };
 
 export type TStartOptions = TConfigInput & {
-  logger?: Logger;
+  logger?: TLogger;
   /** replaces this process's /metrics text, e.g. with the sum over cluster workers */
   renderMetrics?: () => Promise<string>;
   /** called once the port is open, before the model is loaded (liveness already answers) */
@@ -43,7 +43,7 @@ function prepareServing(
   config: TConfig & { name: string },
   model: TLoadedModel,
   state: TServingState,
-  logger: Logger,
+  logger: TLogger,
 ): TLoadedServing {
   const { signature, session } = model;
   const v1Output = config.v1Output
@@ -133,7 +133,7 @@ export async function startInferenceServer(options: TStartOptions): Promise<TInf
     isHealthPublic: config.publicHealth,
     loaded: undefined,
     isDraining: false,
-    renderMetrics: renderMetrics ?? (() => metrics.registry.metrics()),
+    renderMetrics: renderMetrics ?? (() => metrics.loadRegistry().then((r) => r.metrics())),
   };
   const server = createServer({ keepAliveTimeout: 65_000 }, createRequestHandler(state));
   const address = await listen(server, config.host, config.port);
@@ -155,6 +155,8 @@ export async function startInferenceServer(options: TStartOptions): Promise<TInf
     server.closeAllConnections();
     throw error;
   }
+  // A cluster worker must answer the primary's aggregation messages from its first scrape on.
+  if (cluster.isWorker) await metrics.loadRegistry();
   const loadSeconds = (performance.now() - startedAt) / 1000;
   metrics.modelLoad.child().value = loadSeconds;
   metrics.ready.child().value = 1;

@@ -187,13 +187,9 @@ export function createRequestHandler(state: TServingState) {
       return;
     }
     if (route.kind === "metrics") {
-      state.renderMetrics().then(
-        (text) =>
-          reply(res, "other", {
-            status: 200,
-            body: text,
-            type: state.metrics.registry.contentType,
-          }),
+      Promise.all([state.renderMetrics(), state.metrics.loadRegistry()]).then(
+        ([text, registry]) =>
+          reply(res, "other", { status: 200, body: text, type: registry.contentType }),
         (error: unknown) => fail(res, "other", error),
       );
       return;

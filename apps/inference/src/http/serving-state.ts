@@ -1,4 +1,4 @@
-import type { Logger } from "pino";
+import type { TLogger } from "../logger";
 import type { TTensorSpec, TSignature } from "../model/signature";
 import type { TMetrics } from "../metrics/metrics";
 import type { InferenceStats } from "../metrics/stats";
@@ -20,7 +20,7 @@ export type TLoadedServing = {
 
 export type TServingState = {
   model: TModelIdentity;
-  logger: Logger;
+  logger: TLogger;
   metrics: TMetrics;
   stats: InferenceStats;
   maxBodyBytes: number;

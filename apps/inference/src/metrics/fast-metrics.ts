@@ -1,9 +1,8 @@
-import type { Registry } from "prom-client";
-
 /**
  * Counters and histograms for the request hot path. prom-client hashes the label object on
  * every observation; these keep one plain child per label set, created once and then updated
- * with a few arithmetic operations, and render through prom-client's Registry at scrape time.
+ * with a few arithmetic operations, and render through prom-client's Registry at scrape time
+ * (registered there once prom-client is loaded, after start-up: see metrics.ts).
  */
 
 type TLabels = Record<string, string>;
@@ -13,7 +12,7 @@ type TMetricValue = { value: number; labels: TLabels; metricName?: string };
 /** How prom-client's AggregatorRegistry combines the workers' values in cluster mode. */
 export type TAggregator = "sum" | "max" | "min";
 
-type TCustomMetric = {
+export type TCustomMetric = {
   name: string;
   help: string;
   type: "counter" | "histogram" | "gauge";
@@ -64,11 +63,8 @@ abstract class FastMetric<TChild extends { labels: TLabels }> implements TCustom
   constructor(
     readonly name: string,
     readonly help: string,
-    registry: Registry,
     readonly aggregator: TAggregator = "sum",
-  ) {
-    registry.registerMetric(this as never);
-  }
+  ) {}
   protected abstract create(labels: TLabels): TChild;
   protected abstract render(child: TChild): TMetricValue[];
 
@@ -118,10 +114,9 @@ export class FastHistogram extends FastMetric<HistogramChild> {
   constructor(
     name: string,
     help: string,
-    registry: Registry,
     private readonly bounds: readonly number[],
   ) {
-    super(name, help, registry, "sum");
+    super(name, help, "sum");
   }
   protected create(labels: TLabels): HistogramChild {
     return new HistogramChild(labels, this.bounds);

@@ -1,5 +1,5 @@
 import cluster from "node:cluster";
-import { AggregatorRegistry, Registry, collectDefaultMetrics } from "prom-client";
+import type { Registry } from "prom-client";
 import { FastCounter, FastGauge, FastHistogram } from "./fast-metrics";
 
 // "probe": health checks (the supervisor's readiness polls), kept apart so they never read as traffic.
@@ -11,68 +11,66 @@ const BATCH_ROWS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
 /** Every metric carries the labels model, version and deployment (registry default labels). */
 export function createMetrics(labels: { model: string; version: string; deployment: string }) {
-  const registry = new Registry();
-  registry.setDefaultLabels(labels);
-  collectDefaultMetrics({ register: registry });
-  // In cluster mode the primary asks each worker for this registry and adds them up.
-  if (cluster.isWorker) {
-    // Constructing one installs prom-client's worker-side IPC listener.
-    new AggregatorRegistry();
-    AggregatorRegistry.setRegistries([registry]);
-  }
+  const metrics = createFastMetrics();
+  let registry: Promise<Registry> | undefined;
+  // prom-client costs more CPU to import than the rest of start-up: it loads on the first scrape.
+  const loadRegistry = () =>
+    (registry ??= import("prom-client").then((prom) => {
+      const loaded = new prom.Registry();
+      loaded.setDefaultLabels(labels);
+      prom.collectDefaultMetrics({ register: loaded });
+      for (const metric of Object.values(metrics)) loaded.registerMetric(metric as never);
+      // In cluster mode the primary asks each worker for this registry and adds them up.
+      if (cluster.isWorker) {
+        // Constructing one installs prom-client's worker-side IPC listener.
+        new prom.AggregatorRegistry();
+        prom.AggregatorRegistry.setRegistries([loaded]);
+      }
+      return loaded;
+    }));
+  return { ...metrics, loadRegistry };
+}
+
+function createFastMetrics() {
   return {
-    registry,
     requests: new FastCounter(
       "requests_total",
       "HTTP requests by protocol (v2, v1, predict, other) and status code",
-      registry,
     ),
     latency: new FastHistogram(
       "prediction_latency_ms",
       "Time from request arrival to response for inference requests, by protocol, in ms",
-      registry,
       LATENCY_MS,
     ),
     predictions: new FastCounter(
       "predictions_total",
       "Rows predicted (first dimension of successful inference requests), by protocol",
-      registry,
     ),
     queueWait: new FastHistogram(
       "queue_wait_ms",
       "Time a request waited in the batching queue before its run started, in ms",
-      registry,
       QUEUE_MS,
     ),
     batchSize: new FastHistogram(
       "batch_size",
       "Rows per ONNX Runtime run (after dynamic batching)",
-      registry,
       BATCH_ROWS,
     ),
     runDuration: new FastHistogram(
       "inference_run_ms",
       "Duration of one ONNX Runtime session.run, in ms",
-      registry,
       LATENCY_MS,
     ),
     inFlight: new FastGauge(
       "requests_in_flight",
       "Inference requests received and not yet answered",
-      registry,
     ),
     modelLoad: new FastGauge(
       "model_load_seconds",
       "Seconds taken to fetch, load and warm up the model",
-      registry,
       "max",
     ),
-    ready: new FastGauge(
-      "model_ready",
-      "1 when the model is ready to serve, else 0",
-      registry,
-      "min",
-    ),
+    ready: new FastGauge("model_ready", "1 when the model is ready to serve, else 0", "min"),
   };
 }
 

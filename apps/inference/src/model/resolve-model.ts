@@ -3,7 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { assertValidKey } from "@kubeserve/storage/keys";
 import type { S3ArtifactStore } from "@kubeserve/storage/s3";
-import type { Logger } from "pino";
+import type { TLogger } from "../logger";
 import {
   downloadHttp,
   hashFile,
@@ -139,7 +139,7 @@ async function downloadFromHttp(source: TModelSource): Promise<string> {
 }
 
 /** Returns a local file path for the model, downloading S3 objects and URLs into the cache once. */
-export async function resolveModelFile(source: TModelSource, logger: Logger): Promise<string> {
+export async function resolveModelFile(source: TModelSource, logger: TLogger): Promise<string> {
   const location = parseS3Uri(source.model);
   if (location) {
     const file = await downloadFromS3(source, location);
