@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createTestPostgres, type TTestDatabase } from "@kubeserve/db/testing";
@@ -10,28 +10,13 @@ import { createApiClient } from "../client";
 import { createDeps } from "../deps";
 import { testConfig } from "../test/harness";
 import { seedReadyVersion } from "../test/ready-version";
+import { replicaProcesses } from "../test/replica-processes";
 import { isAlive } from "./local-process";
 
 // The real API process, killed with SIGKILL and started again over the same database and folder: its
 // deployments are reconciled, its replicas adopted (not started twice), and unwanted ones stopped.
 
 const serverEntry = path.resolve(import.meta.dirname, "../server.ts");
-
-/** Every live model-server process of `deploymentId` on this machine, from /proc. */
-function replicaProcesses(deploymentId: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const environ = readFileSync(`/proc/${entry}/environ`, "utf8");
-      if (environ.split("\0").includes(`KUBESERVE_DEPLOYMENT=${deploymentId}`))
-        pids.push(Number(entry));
-    } catch {
-      // Gone meanwhile, or not ours.
-    }
-  }
-  return pids;
-}
 
 describe("API restart after kill -9", () => {
   let database: TTestDatabase;
