@@ -28,10 +28,15 @@ const { values } = parseArgs({
     cases: { type: "string" },
     // A folder for the API process's V8 CPU profile (node --cpu-prof), written when it exits.
     profile: { type: "string" },
+    // Cold starts of iris to take (each a new deployment, all but the last deleted again).
+    "cold-starts": { type: "string" },
+    // Only the cold starts: no wrk rounds.
+    "cold-start-only": { type: "boolean", default: false },
   },
 });
 const rounds = Number(values.rounds ?? (values.quick ? 1 : 3));
 const duration = Number(values.duration ?? (values.quick ? 3 : 10));
+const coldStarts = Math.max(1, Number(values["cold-starts"] ?? 1));
 const appDir = path.resolve(import.meta.dirname, "..");
 const fixtures = path.resolve(
   process.env.BENCH_FIXTURES ?? path.join(appDir, "../../../shared/fixtures"),
@@ -135,6 +140,28 @@ function cpuMsOf(pid: number): number {
   }
 }
 
+/** When `pid` started, in epoch ms (/proc/<pid>/stat field 22: clock ticks after boot; /proc/uptime). */
+function startedEpochMsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    const uptimeMs = Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]) * 1000;
+    return Date.now() - uptimeMs + (Number(fields[19]) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+type TReplicaStart = { readyMs: number; cpuMs: number };
+
+/** The replica's exec → "model ready" log line (wall ms) and its CPU so far (one prediction served). */
+function replicaStartOf(record: TPidRecord): TReplicaStart {
+  const ready = readFileSync(record.logFile, "utf8")
+    .split("\n")
+    .find((line) => line.includes('"msg":"model ready"'));
+  const readyAt = ready ? (JSON.parse(ready) as { time: number }).time : NaN;
+  return { readyMs: readyAt - startedEpochMsOf(record.pid), cpuMs: cpuMsOf(record.pid) };
+}
+
 function replicaOf(home: string, deploymentId: string): TPidRecord {
   const dir = path.join(home, "runtime", deploymentId);
   const file = readdirSync(dir).find((name) => name.endsWith(".json"));
@@ -146,7 +173,10 @@ function replicaOf(home: string, deploymentId: string): TPidRecord {
  * The cold-start floor: the built model-server CLI spawned directly (no API, database or supervisor), polled
  * the same way until its first successful prediction. The gateway's cold start is judged as a ratio to it.
  */
-async function measureColdStartFloor(model: string, body: string): Promise<number> {
+async function measureColdStartFloor(
+  model: string,
+  body: string,
+): Promise<{ ms: number; cpuMs: number }> {
   const port = await freePort();
   const cli = path.join(appDir, "../inference/dist/cli.js");
   const startedAt = performance.now();
@@ -166,7 +196,7 @@ async function measureColdStartFloor(model: string, body: string): Promise<numbe
           body,
         });
         await response.arrayBuffer();
-        if (response.ok) return performance.now() - startedAt;
+        if (response.ok) return { ms: performance.now() - startedAt, cpuMs: cpuMsOf(child.pid!) };
       } catch {
         // Not listening yet.
       }
@@ -213,7 +243,9 @@ async function main(): Promise<void> {
   const apiPid = children[0]?.pid;
   let coldStartMs = NaN;
   let storedColdStartMs: number | null = null;
-  let coldStartFloorMs = NaN;
+  let coldStartFloor = { ms: NaN, cpuMs: NaN };
+  let coldReplica: TReplicaStart = { readyMs: NaN, cpuMs: NaN };
+  const coldRuns: (TReplicaStart & { ms: number })[] = [];
   for (const c of runCases) {
     const name = c.model.replace(/[^a-z0-9]/g, "");
     const model = await client.model.create.mutate({ name });
@@ -228,25 +260,42 @@ async function main(): Promise<void> {
       file: path.join(fixtures, `${c.model}.onnx`),
     });
     const body = readFileSync(path.join(fixtures, c.body), "utf8");
-    const createdAt = performance.now();
-    const deployment = await client.deployment.create.mutate({ versionId: version.id, name });
-    const gatewayUrl = `${api}/api/v1/predict/${deployment.id}`;
-    for (;;) {
-      const response = await fetch(gatewayUrl, {
-        method: "POST",
-        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-        body,
+    // create → first successful prediction through the gateway
+    const deployOnce = async (deploymentName: string) => {
+      const createdAt = performance.now();
+      const created = await client.deployment.create.mutate({
+        versionId: version.id,
+        name: deploymentName,
       });
-      await response.arrayBuffer();
-      if (response.ok) break;
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      for (;;) {
+        const response = await fetch(`${api}/api/v1/predict/${created.id}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          body,
+        });
+        await response.arrayBuffer();
+        if (response.ok) break;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return { id: created.id, ms: performance.now() - createdAt };
+    };
+    const isIris = c.model === "iris-logreg";
+    for (let i = 1; isIris && i < coldStarts; i++) {
+      const extra = await deployOnce(`${name}-cold${i}`);
+      coldRuns.push({ ms: extra.ms, ...replicaStartOf(replicaOf(home, extra.id)) });
+      await client.deployment.delete.mutate({ id: extra.id });
     }
-    if (c.model === "iris-logreg") {
-      coldStartMs = performance.now() - createdAt;
+    const deployment = await deployOnce(name);
+    if (isIris) {
+      coldStartMs = deployment.ms;
+      coldReplica = replicaStartOf(replicaOf(home, deployment.id));
+      coldRuns.push({ ms: deployment.ms, ...coldReplica });
       await new Promise((resolve) => setTimeout(resolve, 200));
       storedColdStartMs = (await client.deployment.get.query({ id: deployment.id })).coldStartMs;
-      coldStartFloorMs = await measureColdStartFloor(c.model, body);
+      coldStartFloor = await measureColdStartFloor(c.model, body);
     }
+    if (values["cold-start-only"]) continue;
+    const gatewayUrl = `${api}/api/v1/predict/${deployment.id}`;
     const replica = replicaOf(home, deployment.id);
     const upstream = `/v1/models/${name}:predict`;
     const floorPort = await freePort();
@@ -298,6 +347,7 @@ async function main(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 1000));
 
   const results = new Map<string, TRun[]>();
+  const throughputCases = values["cold-start-only"] ? [] : runCases;
   for (let round = 0; round <= rounds; round++) {
     for (const c of runCases) {
       for (const way of ways) {
@@ -329,7 +379,7 @@ async function main(): Promise<void> {
   console.log(
     "case         | way     |    req/s |  p50 ms |  p99 ms | CPU µs/req of the process in front",
   );
-  for (const c of runCases) {
+  for (const c of throughputCases) {
     for (const way of ways) {
       const cpu = pick(c.id, way, "cpuUsPerRequest");
       console.log(
@@ -343,7 +393,7 @@ async function main(): Promise<void> {
     return ok ? "PASS" : "FAIL";
   };
   console.log("\ntargets (ratios within this run)");
-  for (const c of runCases) {
+  for (const c of throughputCases) {
     const ratio = pick(c.id, "gateway", "rps") / pick(c.id, "floor", "rps");
     const p50Over = pick(c.id, "gateway", "p50") - pick(c.id, "floor", "p50");
     const overUs = 1e6 / pick(c.id, "gateway", "rps") - 1e6 / pick(c.id, "floor", "rps");
@@ -359,14 +409,28 @@ async function main(): Promise<void> {
     ["iris b1", 2],
     ["mlp-wide b1", 5],
   ] as const) {
-    if (!isRun(id)) continue;
+    if (!throughputCases.some((c) => c.id === id)) continue;
     console.log(
       `  ${id}: gateway/peer ${vsPeer(id).toFixed(2)} (≥ ${target}) ${verdict(vsPeer(id) >= target)}`,
     );
   }
   if (isRun("iris b1")) {
     console.log(
-      `  cold start iris (create → first prediction): ${coldStartMs.toFixed(0)} ms, stored ${storedColdStartMs ?? "–"} ms (< 1000) ${verdict(coldStartMs < 1000)}; floor (CLI spawned directly → first prediction) ${coldStartFloorMs.toFixed(0)} ms, ratio ${(coldStartMs / coldStartFloorMs).toFixed(2)}, over the floor +${(coldStartMs - coldStartFloorMs).toFixed(0)} ms`,
+      `  cold start iris (create → first prediction through the gateway): ${coldStartMs.toFixed(0)} ms, stored ${storedColdStartMs ?? "–"} ms (< 1000) ${verdict(coldStartMs < 1000)}`,
+    );
+    console.log(
+      `    model server exec → ready ${coldReplica.readyMs.toFixed(0)} ms, its CPU to the first prediction ${coldReplica.cpuMs.toFixed(0)} ms; API and gateway around it +${(coldStartMs - coldReplica.readyMs).toFixed(0)} ms`,
+    );
+    if (coldRuns.length > 1) {
+      const each = coldRuns.map(
+        (r) => `${r.ms.toFixed(0)}/${r.readyMs.toFixed(0)}/${r.cpuMs.toFixed(0)}`,
+      );
+      console.log(
+        `    ${coldRuns.length} cold starts (create→prediction / exec→ready / replica CPU, ms): ${each.join(", ")}; medians ${median(coldRuns.map((r) => r.ms)).toFixed(0)} / ${median(coldRuns.map((r) => r.readyMs)).toFixed(0)} / ${median(coldRuns.map((r) => r.cpuMs)).toFixed(0)}`,
+      );
+    }
+    console.log(
+      `    floor (CLI spawned directly → first prediction) ${coldStartFloor.ms.toFixed(0)} ms, CPU ${coldStartFloor.cpuMs.toFixed(0)} ms; ratio ${(coldStartMs / coldStartFloor.ms).toFixed(2)}, over the floor +${(coldStartMs - coldStartFloor.ms).toFixed(0)} ms`,
     );
   }
   console.log(isPass ? "\nPASS" : "\nFAIL");
