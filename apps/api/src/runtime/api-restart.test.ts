@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,14 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiClient } from "../client";
 import { createDeps } from "../deps";
 import { testConfig } from "../test/harness";
+import { startApiProcess } from "../test/api-process";
 import { seedReadyVersion } from "../test/ready-version";
 import { replicaProcesses } from "../test/replica-processes";
 import { isAlive } from "./local-process";
 
 // The real API process, killed with SIGKILL and started again over the same database and folder: its
 // deployments are reconciled, its replicas adopted (not started twice), and unwanted ones stopped.
-
-const serverEntry = path.resolve(import.meta.dirname, "../server.ts");
 
 describe("API restart after kill -9", () => {
   let database: TTestDatabase;
@@ -32,28 +31,17 @@ describe("API restart after kill -9", () => {
   });
 
   async function startApi(port: number) {
-    const child = spawn(process.execPath, ["--import", "tsx", serverEntry], {
+    const started = await startApiProcess({
+      databaseUrl: database.url ?? "",
+      home,
+      port,
       env: {
-        PATH: process.env.PATH ?? "",
-        DATABASE_URL: database.url ?? "",
-        KUBESERVE_HOME: home,
-        API_PORT: String(port),
-        METRICS_PORT: String(await freePort()),
         AUTH_SECRET: "restart-secret-restart-secret-0123456789",
         RUNTIME_RECONCILE_SECONDS: "1",
-        LOG_LEVEL: "warn",
       },
-      stdio: ["ignore", "ignore", "inherit"],
     });
-    children.push(child);
-    const url = `http://127.0.0.1:${port}`;
-    await waitFor(async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined), {
-      what: `API at ${url}`,
-      timeoutMs: 60_000,
-      intervalMs: 200,
-      abortIf: () => (child.exitCode !== null ? "the API exited" : undefined),
-    });
-    return { child, url };
+    children.push(started.child);
+    return started;
   }
 
   it("adopts its replicas, starts none twice, and stops those deleted while it was down", async () => {

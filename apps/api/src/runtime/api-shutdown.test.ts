@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiClient } from "../client";
 import { createDeps } from "../deps";
 import { testConfig } from "../test/harness";
+import { startApiProcess } from "../test/api-process";
 import { seedReadyVersion } from "../test/ready-version";
 import { replicaProcesses } from "../test/replica-processes";
 import type { TPidRecord } from "./local-process";
@@ -17,7 +18,6 @@ import type { TPidRecord } from "./local-process";
 // SIGTERM to the real API process: every replica it started is gone (pid and port) within the
 // grace period, including one that cannot drain (SIGSTOPped, so only the SIGKILL after the grace ends it).
 
-const serverEntry = path.resolve(import.meta.dirname, "../server.ts");
 const GRACE_SECONDS = 3;
 
 /** Running means present and not a zombie (/proc/<pid>/stat state). */
@@ -62,27 +62,17 @@ describe("API SIGTERM", () => {
   it("stops every replica it started, pids gone and ports free, within the grace period", async () => {
     const home = mkdtempSync(path.join(tmpdir(), "ks-sigterm-"));
     const port = await freePort();
-    api = spawn(process.execPath, ["--import", "tsx", serverEntry], {
+    const started = await startApiProcess({
+      databaseUrl: database.url ?? "",
+      home,
+      port,
       env: {
-        PATH: process.env.PATH ?? "",
-        DATABASE_URL: database.url ?? "",
-        KUBESERVE_HOME: home,
-        API_PORT: String(port),
-        METRICS_PORT: String(await freePort()),
         AUTH_SECRET: "sigterm-secret-sigterm-secret-0123456789",
         RUNTIME_STOP_GRACE_SECONDS: String(GRACE_SECONDS),
-        LOG_LEVEL: "warn",
       },
-      stdio: ["ignore", "ignore", "inherit"],
     });
-    const child = api;
-    const url = `http://127.0.0.1:${port}`;
-    await waitFor(async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined), {
-      what: `API at ${url}`,
-      timeoutMs: 60_000,
-      intervalMs: 200,
-      abortIf: () => (child.exitCode !== null ? "the API exited" : undefined),
-    });
+    api = started.child;
+    const { child, url } = started;
     const session = await createApiClient({ url }).auth.register.mutate({
       email: "sigterm@example.com",
       password: "correct horse battery",
