@@ -51,3 +51,16 @@ test("the tRPC route refuses anonymous, cross-site and sign-in calls", async ({
   ).model.list.query({});
   expect(mine.items).toEqual([]);
 });
+
+test("the favicon is the dashboard's own SVG, linked from the page and served without a session", async ({
+  page,
+  request,
+}) => {
+  await page.goto("/login");
+  const href = await page.locator('link[rel="icon"]').first().getAttribute("href");
+  expect(href).toMatch(/^\/icon\.svg/);
+  const icon = await request.get(href ?? "");
+  expect(icon.status()).toBe(200);
+  expect(icon.headers()["content-type"]).toContain("image/svg+xml");
+  expect(await icon.text()).toContain("<svg");
+});

@@ -60,6 +60,8 @@ export function DeploymentActivity({ deployment }: { deployment: TDeployment }) 
         ) : (
           <DataTable
             caption="Replicas"
+            // At 375 px the cells wrapped word by word ("45 / seconds / ago"): the box scrolls instead.
+            tableClassName="min-w-[28rem] whitespace-nowrap"
             columns={replicaColumns}
             rows={replicas}
             getRowKey={(replica) => replica.id}

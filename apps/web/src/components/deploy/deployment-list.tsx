@@ -6,6 +6,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { memo } from "react";
 import { readApiErrorMessage } from "~/lib/api-error";
+import { describeReplicas, readStatusDetail } from "~/lib/deployment-summary";
 import { formatRelative } from "~/lib/format";
 import { deploymentPollMs } from "~/lib/polling";
 import { useTRPC } from "~/trpc/react";
@@ -25,16 +26,15 @@ const DeploymentRow = memo(function DeploymentRow({ deployment }: { deployment: 
           {deployment.name}
         </Link>
         <p className="truncate text-sm text-slate-500 dark:text-slate-400">
-          {deployment.statusMessage ?? `${deployment.runtime} runtime`}
+          {readStatusDetail(deployment) ?? `${deployment.runtime} runtime`}
         </p>
       </div>
       <div>
         <DeploymentStatusBadge status={deployment.status} />
       </div>
       <p className="text-sm text-slate-600 dark:text-slate-400">
-        {deployment.autoscaling
-          ? `${deployment.autoscaling.minReplicas}–${deployment.autoscaling.maxReplicas} replicas (auto)`
-          : `${deployment.replicas} replica${deployment.replicas === 1 ? "" : "s"}`}
+        <span className="sm:sr-only">Replicas: </span>
+        {describeReplicas(deployment)}
       </p>
       <time
         dateTime={deployment.createdAt}

@@ -4,6 +4,7 @@ import { ErrorNotice } from "@kubeserve/ui";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { readApiErrorMessage } from "~/lib/api-error";
+import { describeReplicas, readStatusDetail } from "~/lib/deployment-summary";
 import { formatColdStart, formatRelative } from "~/lib/format";
 import type { TGrafana } from "~/lib/grafana";
 import { deploymentPollMs } from "~/lib/polling";
@@ -54,6 +55,7 @@ export function DeploymentPage({
   }
   const exampleBody = exampleRequest(version.data?.signature);
   const isRunning = d.status === "running" || d.status === "degraded";
+  const statusDetail = readStatusDetail(d);
   return (
     <div className="flex flex-col gap-6">
       <nav aria-label="Breadcrumb" className="text-sm text-slate-500">
@@ -91,8 +93,8 @@ export function DeploymentPage({
           title={`Deployment ${d.status}`}
           message={d.statusMessage ?? "No reason given"}
         />
-      ) : d.statusMessage ? (
-        <p className="text-sm text-slate-600 dark:text-slate-400">{d.statusMessage}</p>
+      ) : statusDetail ? (
+        <p className="text-sm text-slate-600 dark:text-slate-400">{statusDetail}</p>
       ) : null}
       {d.notices.length > 0 ? (
         <ul className="flex flex-col gap-1 text-xs text-amber-800 dark:text-amber-300">
@@ -104,10 +106,7 @@ export function DeploymentPage({
 
       <dl className="grid grid-cols-2 gap-3 sm:grid-cols-4">
         {[
-          [
-            "Replicas",
-            `${d.currentReplicas.filter((r) => r.state === "ready").length} / ${d.replicas} ready`,
-          ],
+          ["Replicas", describeReplicas(d, false)],
           ["Cold start", formatColdStart(d.coldStartMs, isRunning)],
           [
             "Autoscaling",

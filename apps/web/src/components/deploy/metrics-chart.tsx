@@ -12,6 +12,8 @@ import {
   YAxis,
 } from "recharts";
 
+import type { TChartRow } from "~/lib/chart-gaps";
+
 type TPoint = RouterOutputs["deployment"]["metrics"]["points"][number];
 type TLine = { key: keyof TPoint; name: string; color: string };
 
@@ -27,22 +29,28 @@ function formatValue(value: unknown): string {
   return Number.isFinite(n) ? (n >= 100 ? n.toFixed(0) : n.toFixed(2)) : "—";
 }
 
-/** One small time series chart; the axes take the text colour so dark mode needs nothing extra. */
+/**
+ * One small time series chart; the axes take the text colour so dark mode needs nothing extra. The x axis is
+ * time (not one slot a sample) and the null rows of lib/chart-gaps.ts break the line where samples stop.
+ */
 export default function MetricsChart({
-  points,
+  rows,
   lines,
 }: {
-  points: TPoint[];
+  rows: TChartRow<TPoint>[];
   lines: readonly TLine[];
 }) {
   return (
     <div className="h-44 w-full text-slate-500 dark:text-slate-400">
       <ResponsiveContainer width="100%" height="100%">
-        <LineChart data={points} margin={{ top: 6, right: 8, bottom: 0, left: -12 }}>
+        <LineChart data={rows} margin={{ top: 6, right: 8, bottom: 0, left: -12 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="currentColor" strokeOpacity={0.15} />
           <XAxis
-            dataKey="at"
-            tickFormatter={(at: string) => time.format(new Date(at))}
+            dataKey="t"
+            type="number"
+            scale="time"
+            domain={["dataMin", "dataMax"]}
+            tickFormatter={(t: number) => time.format(new Date(t))}
             tick={{ fontSize: 11, fill: "currentColor" }}
             stroke="currentColor"
             strokeOpacity={0.4}
@@ -56,7 +64,7 @@ export default function MetricsChart({
             allowDecimals
           />
           <Tooltip
-            labelFormatter={(at) => time.format(new Date(String(at)))}
+            labelFormatter={(t) => time.format(new Date(Number(t)))}
             formatter={(value) => formatValue(value)}
             contentStyle={{ fontSize: 12 }}
           />
@@ -70,7 +78,7 @@ export default function MetricsChart({
               stroke={line.color}
               strokeWidth={2}
               dot={false}
-              connectNulls
+              connectNulls={false}
               isAnimationActive={false}
             />
           ))}

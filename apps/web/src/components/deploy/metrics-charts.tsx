@@ -3,8 +3,9 @@
 import { Card, ErrorNotice } from "@kubeserve/ui";
 import { useQuery } from "@tanstack/react-query";
 import dynamic from "next/dynamic";
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { readApiErrorMessage } from "~/lib/api-error";
+import { insertGaps } from "~/lib/chart-gaps";
 import { useTRPC } from "~/trpc/react";
 
 // Recharts is the heaviest thing on the page: loaded after first paint, in its own chunk.
@@ -54,7 +55,13 @@ export function MetricsCharts({ deploymentId }: { deploymentId: string }) {
       },
     ),
   );
-  const points = metrics.data?.points ?? [];
+  const { data, dataUpdatedAt } = metrics;
+  const points = data?.points ?? [];
+  // The answer's own time ends the line where samples stopped (a stopped deployment), not a clock read.
+  const rows = useMemo(
+    () => insertGaps(data?.points ?? [], data?.intervalSeconds ?? 10, dataUpdatedAt),
+    [data, dataUpdatedAt],
+  );
   return (
     <Card
       title="Metrics"
@@ -90,7 +97,7 @@ export function MetricsCharts({ deploymentId }: { deploymentId: string }) {
             <figcaption className="mb-1 text-xs font-medium tracking-wide text-slate-500 uppercase">
               {chart.title}
             </figcaption>
-            <MetricsChart points={points} lines={chart.lines} />
+            <MetricsChart rows={rows} lines={chart.lines} />
           </figure>
         ))}
       </div>

@@ -11,7 +11,8 @@ const signatureColumns: readonly TDataTableColumn<TSignatureRow>[] = [
   {
     key: "direction",
     header: "Direction",
-    cellClassName: "text-slate-600 dark:text-slate-400",
+    // text-xs like the mono columns: a larger line sat lower than the rest of its row.
+    cellClassName: "text-xs text-slate-600 dark:text-slate-400",
     cell: (row) => row.kind,
   },
   { key: "type", header: "Type", cellClassName: "font-mono text-xs", cell: (row) => row.datatype },

@@ -1,8 +1,8 @@
 import type { RouterOutputs } from "@kubeserve/api";
-import { CopyButton } from "@kubeserve/ui";
 import { memo } from "react";
 import { VersionDeploy } from "~/components/deploy/version-deploy";
-import { formatBytes, formatRelative } from "~/lib/format";
+import { formatRelative } from "~/lib/format";
+import { ArtifactDetails } from "./artifact-details";
 import { ArtifactUploadSlot } from "./artifact-upload-slot";
 import { SignatureTable } from "./signature-table";
 import { VersionStatusBadge } from "./version-status";
@@ -38,21 +38,7 @@ export const VersionCard = memo(function VersionCard({ version }: { version: TVe
       {version.status === "failed" && version.statusMessage ? (
         <p className="mt-2 text-sm text-rose-700 dark:text-rose-300">{version.statusMessage}</p>
       ) : null}
-      {artifact ? (
-        <dl className="mt-4 grid gap-x-6 gap-y-2 text-sm sm:grid-cols-[auto_1fr]">
-          <dt className="text-slate-500">File</dt>
-          <dd className="break-all">
-            {artifact.filename} · {formatBytes(artifact.size)}
-          </dd>
-          <dt className="text-slate-500">SHA-256</dt>
-          <dd className="flex min-w-0 items-center gap-2">
-            <code className="truncate font-mono text-xs" title={artifact.sha256}>
-              {artifact.sha256}
-            </code>
-            <CopyButton value={artifact.sha256} label="Copy" />
-          </dd>
-        </dl>
-      ) : null}
+      <ArtifactDetails artifact={artifact} requirements={version.requirements} />
       <ArtifactUploadSlot version={{ ...version, hasArtifact: artifact !== null }} />
       {version.signature ? <SignatureTable signature={version.signature} /> : null}
       {version.status === "ready" ? (
