@@ -63,6 +63,10 @@ test("model → upload → deploy → running → try-it → charts → scoped p
   await expect(page.getByRole("table", { name: "Replicas" })).toContainText("ready");
   await expect(page.getByRole("list", { name: "Status history" })).toContainText("running");
   await expect(page.getByText(/Prediction URL/).first()).toBeVisible();
+  // The model server's JSON lines read as "time level message fields", never as raw JSON.
+  const logs = page.getByLabel(/^Logs of /);
+  await expect(logs).toContainText(/\d\d:\d\d:\d\d\.\d{3} info\s+listening url=http/);
+  await expect(logs).not.toContainText('"level"');
   const snippets = page.locator("pre").filter({ hasText: "/v2/models/iris/infer" });
   await expect(snippets.filter({ hasText: "curl -sS" })).toBeVisible();
   await expect(snippets.filter({ hasText: 'const apiKey = "<YOUR_API_KEY>"' })).toBeVisible();

@@ -49,6 +49,20 @@ describe("parseLogLine", () => {
     );
   });
 
+  it("shows lists of names bare and objects as compact JSON", () => {
+    const line = JSON.stringify({
+      level: 30,
+      msg: "model ready",
+      inputs: ["input:FP32[-1,4]"],
+      outputs: ["probabilities:FP32[-1,3]", "label:INT64[-1]"],
+      batching: { maxBatchSize: 32 },
+      isAuthRequired: true,
+    });
+    expect(formatLogLine(line)).toBe(
+      'INFO  model ready inputs=[input:FP32[-1,4]] outputs=[probabilities:FP32[-1,3],label:INT64[-1]] batching={"maxBatchSize":32} isAuthRequired=true',
+    );
+  });
+
   it("maps level numbers and names, pads the level, and shortens a long field", () => {
     expect(formatLogLine(JSON.stringify({ level: 40, time, msg: "slow" }), "UTC")).toBe(
       "12:00:01.250 WARN  slow",

@@ -53,7 +53,8 @@ const replicaColumns: readonly TDataTableColumn<TDeployment["currentReplicas"][n
 export function DeploymentActivity({ deployment }: { deployment: TDeployment }) {
   const replicas = deployment.currentReplicas;
   return (
-    <div className="grid gap-6 lg:grid-cols-2">
+    // grid-cols-1 (minmax(0, 1fr)): an auto column grew to the replica table's width at 375 px.
+    <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
       <Card title="Replicas">
         {replicas.length === 0 ? (
           <p className="text-sm text-slate-500">No replica is running.</p>

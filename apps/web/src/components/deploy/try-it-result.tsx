@@ -13,8 +13,9 @@ export type TTryAnswer = {
   upstreamMs: number | undefined;
 };
 
+// ", " between values: the cell wraps between numbers instead of inside one (break-all cut "1.44|e-8").
 function formatData(data: unknown[]): string {
-  const text = JSON.stringify(data);
+  const text = `[${data.map((v) => (typeof v === "number" ? String(v) : JSON.stringify(v))).join(", ")}]`;
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
@@ -58,7 +59,7 @@ export function TryItResult({ answer }: { answer: TTryAnswer | undefined }) {
                   <tr key={output.name}>
                     <td className="py-1.5 pr-3 font-mono text-xs">{output.name}</td>
                     <td className="py-1.5 pr-3 font-mono text-xs">{output.datatype}</td>
-                    <td className="py-1.5 font-mono text-xs break-all">
+                    <td className="py-1.5 font-mono text-xs break-words">
                       {formatData(output.data)}
                     </td>
                   </tr>
