@@ -91,7 +91,7 @@ export function DeployForm({ versionId, modelName, tag, onClose }: TProps) {
       </div>
       <button
         type="button"
-        className="self-start rounded text-sm font-medium text-indigo-700 hover:underline focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-indigo-300"
+        className="self-start rounded text-left text-sm font-medium text-indigo-700 hover:underline focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-indigo-300"
         aria-expanded={isAdvanced || hasAdvancedError}
         aria-controls={`advanced-${versionId}`}
         onClick={() => setIsAdvanced((old) => !old)}
