@@ -13,7 +13,9 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(digits).replace(/\.0+$|(\.\d*[1-9])0+$/, "$1")} ${units[unit]}`;
 }
 
-const relative = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
+// Built on first use: an Intl formatter costs milliseconds to construct, on every page that imports this.
+let relative: Intl.RelativeTimeFormat | undefined;
+let absolute: Intl.DateTimeFormat | undefined;
 const steps: [Intl.RelativeTimeFormatUnit, number][] = [
   ["second", 60],
   ["minute", 60],
@@ -27,6 +29,7 @@ const steps: [Intl.RelativeTimeFormatUnit, number][] = [
 export function formatRelative(iso: string, now = Date.now()): string {
   let delta = (Date.parse(iso) - now) / 1000;
   if (Math.abs(delta) < 10) return "just now";
+  relative ??= new Intl.RelativeTimeFormat("en", { numeric: "auto" });
   for (const [unit, size] of steps) {
     if (Math.abs(delta) < size) return relative.format(Math.round(delta), unit);
     delta /= size;
@@ -34,9 +37,8 @@ export function formatRelative(iso: string, now = Date.now()): string {
   return relative.format(Math.round(delta), "year");
 }
 
-const absolute = new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "short" });
-
 export function formatDateTime(iso: string): string {
+  absolute ??= new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "short" });
   return absolute.format(new Date(iso));
 }
 
