@@ -58,6 +58,8 @@ test("first-load JS per route and hub time to interactive", async ({
   browser,
   baseURL,
 }, testInfo) => {
+  // Five routes and five hub loads: on a loaded 2-core machine this took up to 57 s of the default 60.
+  test.setTimeout(180_000);
   const email = uniqueEmail("speed");
   await registerInUi(page, email);
   await expect(page.getByRole("heading", { name: "Models" })).toBeVisible();
