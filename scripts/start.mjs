@@ -47,6 +47,7 @@ const env = {
   KUBESERVE_HOME: process.env.KUBESERVE_HOME || path.resolve(root, config.home),
   // The dashboard, on this machine, reports each browser's address for the API's per-IP limits.
   TRUST_PROXY: process.env.TRUST_PROXY || "loopback",
+  LOG_REQUESTS: config.logRequests,
 };
 
 // Runs pnpm the same way this script was started (npx pnpm, corepack or a global pnpm); started as plain
@@ -244,5 +245,6 @@ KubeServe is running
   Sign in    ${config.demoEmail} / ${config.demoPassword}
   Database   ${config.isEmbedded ? `embedded PGlite in ${config.home}/pgdata` : "PostgreSQL (DATABASE_URL)"}
   Listening  API on ${config.apiHost}, dashboard on ${config.webHost} (set API_HOST to change both)
+  Requests   ${config.logRequests === "false" ? "not logged (LOG_REQUESTS=true logs one line each)" : "one line each (LOG_REQUESTS)"}
 Press Ctrl+C to stop.
 `);

@@ -65,5 +65,7 @@ export function readStartConfig(env = process.env) {
     home: env.KUBESERVE_HOME || ".kubeserve",
     demoEmail: env.SEED_DEMO_EMAIL || "demo@kubeserve.local",
     demoPassword: env.SEED_DEMO_PASSWORD || "kubeserve-demo",
+    // A terminal that shows one line per request buries the lines that matter; the API validates the value.
+    logRequests: env.LOG_REQUESTS || "false",
   };
 }

@@ -13,6 +13,11 @@ describe("readStartConfig", () => {
     assert.equal(config.apiInternalUrl, "http://127.0.0.1:4000");
     assert.equal(config.webOrigin, "http://localhost:3000,http://127.0.0.1:3000");
     assert.equal(config.isEmbedded, true);
+    assert.equal(config.logRequests, "false");
+  });
+
+  it("passes LOG_REQUESTS through when it is set, for the API to validate", () => {
+    assert.equal(readStartConfig({ LOG_REQUESTS: "true" }).logRequests, "true");
   });
 
   it("moves both servers with API_HOST, and only the dashboard with WEB_HOST", () => {

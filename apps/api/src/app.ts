@@ -59,7 +59,7 @@ export async function buildApp({ deps, readiness, linger }: TAppOptions): Promis
     void reply.header("x-request-id", req.id);
     done();
   });
-  const isLoggingRequests = deps.log.isLevelEnabled("info");
+  const isLoggingRequests = deps.config.isLoggingRequests && deps.log.isLevelEnabled("info");
   app.addHook("onResponse", (req, reply, done) => {
     if (!isLoggingRequests) return done();
     req.log.info(

@@ -119,6 +119,7 @@ const ZBaseEnv = z.object({
     ),
   TRUST_PROXY: ZTrustProxy.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_REQUESTS: ZBoolean.default(true),
   SEED_DEMO_EMAIL: z
     .email({ error: "must be an email address" })
     .default("demo@kubeserve.local")
@@ -167,6 +168,8 @@ export type TApiConfig = {
   webOrigins: string[];
   trustProxy: false | number | string[];
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** One info line per HTTP request (method, path, status, ms); `pnpm start` turns it off. */
+  isLoggingRequests: boolean;
   seed: { email: string; password: string };
   storage: TApiStorageConfig;
   runtime: TRuntimeConfig;
@@ -250,6 +253,7 @@ export function readApiConfig(env: NodeJS.ProcessEnv = process.env): TApiConfig 
     webOrigins: e.WEB_ORIGIN,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    isLoggingRequests: e.LOG_REQUESTS,
     seed: { email: e.SEED_DEMO_EMAIL, password: e.SEED_DEMO_PASSWORD },
     storage,
     ...runtimeSections,

@@ -1,10 +1,14 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { waitFor } from "@kubeserve/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pino } from "pino";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { decideReplicas } from "../services/deployment-runtime";
 import { deployIris } from "../test/deployments";
 import { readIrisSamples } from "../test/fixtures";
 import { createHarness, startHttp, type THarness, type THttpServer } from "../test/harness";
-import { parseScrape, quantile } from "./replica-metrics";
+import type { TEndpoint, TRuntimeStatus } from "./driver";
+import { createReplicaMetrics, increaseSince, parseScrape, quantile } from "./replica-metrics";
 
 const rows = readIrisSamples().inputs;
 
@@ -78,6 +82,151 @@ describe("replica metrics parsing", () => {
     expect(quantile(0.5, buckets)).toBe(1);
     expect(quantile(0.75, buckets)).toBe(1.5);
     expect(quantile(0.5, new Map())).toBeNull();
+  });
+});
+
+/** A model server's /metrics after `requests` requests, all under 1 ms, in batches of one. */
+const exposition = (requests: number) =>
+  [
+    `requests_total{protocol="v1",code="200"} ${requests}`,
+    `predictions_total{protocol="v1"} ${requests}`,
+    `prediction_latency_ms_bucket{protocol="v1",le="1"} ${requests}`,
+    `prediction_latency_ms_bucket{protocol="v1",le="+Inf"} ${requests}`,
+    `batch_size_sum ${requests}`,
+    `batch_size_count ${requests}`,
+  ].join("\n");
+
+describe("replica counter resets", () => {
+  it("counts a new replica from zero, and a lower counter as a restart that reset every counter", () => {
+    const at = (n: number) => parseScrape(exposition(n));
+    expect(increaseSince(at(7), undefined, true).requests).toBe(7);
+    // Already running when first seen (the API restarted and adopted it): only the baseline.
+    expect(increaseSince(at(5000), undefined, false).requests).toBe(0);
+    expect(increaseSince(at(130), at(100), false).requests).toBe(30);
+    const reset = increaseSince(at(4), at(100), false);
+    expect([reset.requests, reset.predictions, reset.batchCount]).toEqual([4, 4, 4]);
+    expect(reset.buckets.get(Infinity)).toBe(4);
+    // One counter lower is a reset of all: requests above the old value must not count as only the difference.
+    const before = parseScrape(`${exposition(100)}\nrequests_total{protocol="v1",code="500"} 50`);
+    const mixed = increaseSince(at(120), before, false);
+    expect(mixed.requests).toBe(120);
+    expect(mixed.buckets.get(1)).toBe(120);
+  });
+
+  type TFakeReplica = { id: string; server: Server; requests: number; isAnswering: boolean };
+  const replicas: TFakeReplica[] = [];
+  afterEach(async () => {
+    await Promise.all(
+      replicas
+        .splice(0)
+        .map((r) => new Promise<void>((resolve) => r.server.close(() => resolve()))),
+    );
+  });
+
+  async function startReplica(id: string, requests: number): Promise<TFakeReplica> {
+    const replica: TFakeReplica = { id, server: createServer(), requests, isAnswering: true };
+    replica.server.on("request", (req, res) => {
+      if (req.headers.authorization !== `Bearer token-${id}` || !replica.isAnswering) {
+        res.writeHead(503).end();
+        return;
+      }
+      res.end(exposition(replica.requests));
+    });
+    await new Promise<void>((resolve) => replica.server.listen(0, "127.0.0.1", resolve));
+    replicas.push(replica);
+    return replica;
+  }
+
+  function metricsOver(listed: () => TFakeReplica[]) {
+    const deploymentId = "d-resets";
+    const toEndpoint = (r: TFakeReplica): TEndpoint => ({
+      replicaId: r.id,
+      deploymentId,
+      origin: `http://127.0.0.1:${(r.server.address() as AddressInfo).port}`,
+      token: `token-${r.id}`,
+      generation: 1,
+    });
+    let listener: ((status: TRuntimeStatus) => void) | undefined;
+    const metrics = createReplicaMetrics({
+      runtime: {
+        watch: (l) => {
+          listener = l;
+          return () => undefined;
+        },
+        endpoints: () => listed().map(toEndpoint),
+      },
+      log: pino({ level: "silent" }),
+      intervalMs: 5000,
+    });
+    listener?.({
+      deploymentId,
+      phase: "running",
+      reason: undefined,
+      desiredReplicas: 1,
+      generation: 1,
+      replicas: [],
+    });
+    const requestsIn = () => {
+      const points = metrics.query(deploymentId, "5m").points;
+      return { last: points.at(-1), points };
+    };
+    return { metrics, requestsIn };
+  }
+
+  it("never goes negative or spikes when replicas restart, scale up, miss scrapes or were adopted", async () => {
+    const adopted = await startReplica("r-old", 90_000);
+    let listed = [adopted];
+    const { metrics, requestsIn } = metricsOver(() => listed);
+    // Scrapes a few ms apart, so each point's span (from its timestamps) is never zero.
+    const scrape = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await metrics.scrapeOnce();
+    };
+    await scrape();
+    // Its lifetime count is no burst of traffic.
+    expect(requestsIn().last?.requestsPerSecond).toBe(0);
+
+    adopted.requests += 10;
+    const added = await startReplica("r-new", 6);
+    listed = [adopted, added];
+    await scrape();
+    const afterScaleUp = requestsIn().last;
+    expect(afterScaleUp?.replicas).toBe(2);
+    expect(afterScaleUp?.p50Ms).toBeLessThanOrEqual(1);
+
+    // r-old restarts on the same port (counters back to 3) while r-new serves 4 more.
+    adopted.requests = 3;
+    added.requests += 4;
+    await scrape();
+    // r-new misses two scrapes, then answers with 30 more spread over the three intervals.
+    added.isAnswering = false;
+    adopted.requests += 2;
+    await scrape();
+    adopted.requests += 2;
+    await scrape();
+    added.isAnswering = true;
+    added.requests += 30;
+    await scrape();
+
+    const { points } = requestsIn();
+    expect(points).toHaveLength(6);
+    for (const point of points) {
+      expect(point.requestsPerSecond).toBeGreaterThanOrEqual(0);
+      expect(point.predictionsPerSecond).toBeGreaterThanOrEqual(0);
+      expect(point.errorsPerSecond).toBe(0);
+    }
+    // Back to counts per scrape: the seconds between scrapes are the same for each point's rate and count.
+    const counts = points.map((p, i) => {
+      const span = i === 0 ? 0 : (Date.parse(p.at) - Date.parse(points[i - 1]?.at ?? p.at)) / 1000;
+      return p.requestsPerSecond * span;
+    });
+    expect(counts[1]).toBeCloseTo(10 + 6, 0);
+    expect(counts[2]).toBeCloseTo(3 + 4, 0);
+    expect(counts[3]).toBeCloseTo(2, 0);
+    expect(counts[4]).toBeCloseTo(2, 0);
+    // The 30 span three intervals: only this interval's share counts here (by time), not a spike of 30.
+    expect(counts[5]).toBeGreaterThan(0);
+    expect(counts[5]).toBeLessThan(25);
   });
 });
 

@@ -5,7 +5,7 @@ import type { TRuntimeDriver } from "./driver";
 // Metrics for the dashboard with no Prometheus installed: every few seconds the API reads each ready
 // replica's /metrics (with the replica's token) and keeps a rolling hour of points per deployment.
 
-type TScrape = {
+export type TScrape = {
   requests: number;
   errors: number;
   predictions: number;
@@ -61,15 +61,7 @@ export const RAY_METRIC_PREFIX = "ray_kubeserve_";
  * labelled with it count (Ray's metrics endpoint holds every application on the node).
  */
 export function parseScrape(text: string, deploymentId?: string): TScrape {
-  const scrape: TScrape = {
-    requests: 0,
-    errors: 0,
-    predictions: 0,
-    buckets: new Map(),
-    inFlight: 0,
-    batchSum: 0,
-    batchCount: 0,
-  };
+  const scrape = emptyScrape();
   for (const line of text.split("\n")) {
     if (!line || line.startsWith("#")) continue;
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
@@ -102,10 +94,59 @@ export function parseScrape(text: string, deploymentId?: string): TScrape {
   return scrape;
 }
 
-/** After a restart counters start again from zero: the new value is then the whole increase. */
-function delta(now: number, before: number | undefined): number {
-  if (before === undefined) return 0;
-  return now >= before ? now - before : now;
+function emptyScrape(): TScrape {
+  return {
+    requests: 0,
+    errors: 0,
+    predictions: 0,
+    buckets: new Map(),
+    inFlight: 0,
+    batchSum: 0,
+    batchCount: 0,
+  };
+}
+
+/** A restarted process counts again from zero: any counter below its last value means all of them reset. */
+function hasReset(now: TScrape, before: TScrape): boolean {
+  if (
+    now.requests < before.requests ||
+    now.errors < before.errors ||
+    now.predictions < before.predictions ||
+    now.batchSum < before.batchSum ||
+    now.batchCount < before.batchCount
+  ) {
+    return true;
+  }
+  for (const [bound, count] of before.buckets) {
+    if ((now.buckets.get(bound) ?? 0) < count) return true;
+  }
+  return false;
+}
+
+/**
+ * What one replica's counters grew by since `before`, like Prometheus' rate(): a reset (any counter lower) or a
+ * replica that is new since the last scrape counts from zero, so its whole value is the increase; a replica seen
+ * for the first time without being new (running before the API started) only sets the baseline. Never negative.
+ */
+export function increaseSince(
+  now: TScrape,
+  before: TScrape | undefined,
+  isNewReplica: boolean,
+): TScrape {
+  if (before === undefined && !isNewReplica) return { ...emptyScrape(), inFlight: now.inFlight };
+  const base = before === undefined || hasReset(now, before) ? emptyScrape() : before;
+  const buckets = new Map<number, number>();
+  for (const [bound, count] of now.buckets)
+    buckets.set(bound, count - (base.buckets.get(bound) ?? 0));
+  return {
+    requests: now.requests - base.requests,
+    errors: now.errors - base.errors,
+    predictions: now.predictions - base.predictions,
+    buckets,
+    inFlight: now.inFlight,
+    batchSum: now.batchSum - base.batchSum,
+    batchCount: now.batchCount - base.batchCount,
+  };
 }
 
 /** Prometheus' histogram_quantile: linear interpolation inside the bucket holding the rank. */
@@ -132,13 +173,16 @@ export function quantile(q: number, buckets: Map<number, number>): number | null
 }
 
 export function createReplicaMetrics(options: {
-  runtime: TRuntimeDriver;
+  runtime: Pick<TRuntimeDriver, "watch" | "endpoints">;
   log: Logger;
   intervalMs: number;
 }): TReplicaMetrics {
   const { runtime, log, intervalMs } = options;
   const deployments = new Set<string>();
-  const last = new Map<string, TScrape>();
+  /** Per deployment, each replica's last answer (by replica id and origin: a restart on a new port is new). */
+  const last = new Map<string, Map<string, { scrape: TScrape; at: number }>>();
+  /** When each deployment was last scraped: a replica not seen then is new since. */
+  const scrapedAt = new Map<string, number>();
   const series = new Map<string, TPoint[]>();
   const texts = new Map<string, TReplicaExposition[]>();
   let lastTick = Date.now();
@@ -147,6 +191,8 @@ export function createReplicaMetrics(options: {
     if (status.phase === "absent") {
       deployments.delete(status.deploymentId);
       texts.delete(status.deploymentId);
+      last.delete(status.deploymentId);
+      scrapedAt.delete(status.deploymentId);
     } else deployments.add(status.deploymentId);
   });
 
@@ -164,32 +210,49 @@ export function createReplicaMetrics(options: {
       replicas: 0,
     };
     const answered: TReplicaExposition[] = [];
+    const previousAt = scrapedAt.get(id);
+    const before = last.get(id) ?? new Map<string, { scrape: TScrape; at: number }>();
+    const now = new Map<string, { scrape: TScrape; at: number }>();
+    const endpoints = runtime.endpoints(id);
     await Promise.all(
-      runtime.endpoints(id).map(async (endpoint) => {
+      endpoints.map(async (endpoint) => {
+        const key = `${endpoint.replicaId}@${endpoint.origin}`;
         const response = await fetch(`${endpoint.origin}/metrics`, {
           headers: { authorization: `Bearer ${endpoint.token}` },
           signal: AbortSignal.timeout(2000),
         }).catch(() => undefined);
-        if (!response?.ok) return;
-        const text = await response.text();
+        const text = response?.ok ? await response.text().catch(() => undefined) : undefined;
+        if (text === undefined) {
+          // Kept as the baseline: a replica that misses a scrape is not new when it answers again.
+          const kept = before.get(key);
+          if (kept) now.set(key, kept);
+          return;
+        }
         answered.push({ deploymentId: id, replicaId: endpoint.replicaId, text });
         const scrape = parseScrape(text);
         point.replicas += 1;
-        const key = `${endpoint.replicaId}@${endpoint.origin}`;
-        const before = last.get(key);
-        last.set(key, scrape);
-        point.requests += delta(scrape.requests, before?.requests);
-        point.errors += delta(scrape.errors, before?.errors);
-        point.predictions += delta(scrape.predictions, before?.predictions);
-        point.batchSum += delta(scrape.batchSum, before?.batchSum);
-        point.batchCount += delta(scrape.batchCount, before?.batchCount);
+        const previous = before.get(key);
+        now.set(key, { scrape, at });
+        const increase = increaseSince(scrape, previous?.scrape, previousAt !== undefined);
+        // After missed scrapes the increase spans several intervals: spread it, as a rate over its own span.
+        const share =
+          previous && previousAt !== undefined && previous.at < previousAt
+            ? (at - previousAt) / (at - previous.at)
+            : 1;
+        point.requests += increase.requests * share;
+        point.errors += increase.errors * share;
+        point.predictions += increase.predictions * share;
+        point.batchSum += increase.batchSum * share;
+        point.batchCount += increase.batchCount * share;
         point.inFlight += scrape.inFlight;
-        for (const [bound, count] of scrape.buckets) {
-          const increase = delta(count, before?.buckets.get(bound));
-          point.buckets.set(bound, (point.buckets.get(bound) ?? 0) + increase);
+        for (const [bound, count] of increase.buckets) {
+          point.buckets.set(bound, (point.buckets.get(bound) ?? 0) + count * share);
         }
       }),
     );
+    // Replicas no longer listed are dropped, so the map does not grow with every restart.
+    last.set(id, now);
+    scrapedAt.set(id, at);
     texts.set(id, answered);
     const points = series.get(id) ?? [];
     points.push(point);
@@ -229,6 +292,8 @@ export function createReplicaMetrics(options: {
     },
     forget(deploymentId) {
       series.delete(deploymentId);
+      last.delete(deploymentId);
+      scrapedAt.delete(deploymentId);
       texts.delete(deploymentId);
       deployments.delete(deploymentId);
     },
