@@ -54,12 +54,12 @@ def measure(args: argparse.Namespace) -> dict[tuple[str, str], list[Round]]:
                 server = start()
                 try:
                     path = "/predict"
-                    result = run_wrk(f"http://127.0.0.1:{server.port}{path}", FIXTURES / body, connections, args.duration, args.warmup)
+                    result = run_wrk(f"http://127.0.0.1:{server.port}{path}", FIXTURES / body, connections, args.duration, args.warmup, server.cpu_seconds)
                 finally:
                     server.stop()
                 results.setdefault((case, label), []).append(result)
                 state = "" if result.is_valid else f"  INVALID: {result.problem}"
-                print(f"  round {round_index + 1} {case:<16} {label:<15} {result.rps:9.0f} req/s{state}", flush=True)
+                print(f"  round {round_index + 1} {case:<16} {label:<15} {result.rps:9.0f} req/s {result.cpu_us:8.1f} CPU us/req{state}", flush=True)
     return results
 
 
@@ -107,17 +107,21 @@ def cold_starts(args: argparse.Namespace) -> dict[str, float]:
 
 def report(results: dict[tuple[str, str], list[Round]], starts: dict[str, float], workers: int) -> int:
     print(f"\nscikit-learn runtime bench ({workers} workers each, OPENBLAS_NUM_THREADS=1, wrk -t2)\n")
-    print(f"| {'case':<16} | {'server':<15} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'vs peer':>7} | {'vs floor':>8} |")
-    print(f"|{'-' * 18}|{'-' * 17}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 10}|")
+    print(f"| {'case':<16} | {'server':<15} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'vs peer':>7} | {'vs floor':>8} | {'CPU us/req':>10} | {'CPU vs floor':>12} |")
+    print(f"|{'-' * 18}|{'-' * 17}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 10}|{'-' * 12}|{'-' * 14}|")
     medians = {key: median_round(rounds) for key, rounds in results.items()}
     for (case, label), r in medians.items():
         peer, floor = medians.get((case, "peer")), medians.get((case, "floor"))
         if r is None:
-            print(f"| {case:<16} | {label:<15} | {'INVALID':>8} | {'':>7} | {'':>7} | {'':>7} | {'':>8} |")
+            print(f"| {case:<16} | {label:<15} | {'INVALID':>8} | {'':>7} | {'':>7} | {'':>7} | {'':>8} | {'':>10} | {'':>12} |")
             continue
         vs_peer = f"{r.rps / peer.rps:.2f}x" if peer else "-"
         vs_floor = f"{r.rps / floor.rps:.0%}" if floor else "-"
-        print(f"| {case:<16} | {label:<15} | {r.rps:8.0f} | {r.p50_ms:7.2f} | {r.p99_ms:7.2f} | {vs_peer:>7} | {vs_floor:>8} |")
+        cpu = statistics.median(x.cpu_us for x in results[(case, label)] if x.is_valid)
+        floor_cpu = statistics.median(x.cpu_us for x in results[(case, "floor")] if x.is_valid) if floor else None
+        # > 100%: the floor spends less CPU per request than this server
+        cpu_vs_floor = f"{cpu / floor_cpu:.0%}" if floor_cpu else "-"
+        print(f"| {case:<16} | {label:<15} | {r.rps:8.0f} | {r.p50_ms:7.2f} | {r.p99_ms:7.2f} | {vs_peer:>7} | {vs_floor:>8} | {cpu:10.1f} | {cpu_vs_floor:>12} |")
     print()
     floor_seconds = starts.get(COLD_FLOOR)
     for name, seconds in starts.items():
@@ -144,6 +148,7 @@ def report(results: dict[tuple[str, str], list[Round]], starts: dict[str, float]
     for case in ("iris b1", "mlp-64 b1"):
         judge(f"{case}: ours >= 3x the peer", ratio(case, "ours", "peer"), 3.0, "{:.2f}x")
         judge(f"{case}: ours >= 70% of the bare floor", ratio(case, "ours", "floor"), 0.7, "{:.0%}")
+    judge("mlp-64 b32: ours >= 70% of the bare floor", ratio("mlp-64 b32", "ours", "floor"), 0.7, "{:.0%}")
     judge("mlp-wide b1 c64: batching >= 2x unbatched", ratio("mlp-wide b1 c64", "ours", "ours unbatched"), 2.0, "{:.2f}x")
     for name, limit in (("iris, no extra requirements", 3.0), ("iris, one requirement from a local wheelhouse (venv + start)", 10.0)):
         seconds = starts.get(name)

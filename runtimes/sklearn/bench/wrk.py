@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,9 @@ class Round:
     p99_ms: float
     is_valid: bool
     problem: str = ""
+    requests: int = 0
+    # the server's CPU (all its processes) per request: holds up on a loaded machine where req/s does not
+    cpu_us: float = math.nan
 
 
 def _latency(text: str, pct: str) -> float:
@@ -27,6 +32,7 @@ def _latency(text: str, pct: str) -> float:
 
 def parse_report(text: str) -> Round:
     rps = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M)
+    requests = re.search(r"^\s*(\d+) requests in", text, re.M)
     problems = []
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
     if non2xx:
@@ -42,13 +48,15 @@ def parse_report(text: str) -> Round:
         _latency(text, "99"),
         not problems,
         "; ".join(problems),
+        int(requests.group(1)) if requests else 0,
     )
 
 
-def run_wrk(url: str, body: Path, connections: int, duration: float, warmup: float) -> Round:
+def run_wrk(url: str, body: Path, connections: int, duration: float, warmup: float, cpu_seconds: Callable[[], float] | None = None) -> Round:
     env = {"BODY": str(body), "PATH": "/usr/bin:/bin"}
     if warmup > 0:
         subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{int(round(warmup))}s", "-s", str(POST_LUA), url], env=env, capture_output=True, timeout=warmup + 30)
+    cpu_before = cpu_seconds() if cpu_seconds else 0.0
     done = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{int(round(duration))}s", "--latency", "-s", str(POST_LUA), url],
         env=env,
@@ -56,4 +64,7 @@ def run_wrk(url: str, body: Path, connections: int, duration: float, warmup: flo
         text=True,
         timeout=duration + 60,
     )
-    return parse_report(done.stdout + done.stderr)
+    result = parse_report(done.stdout + done.stderr)
+    if cpu_seconds and result.requests:
+        result.cpu_us = (cpu_seconds() - cpu_before) / result.requests * 1e6
+    return result

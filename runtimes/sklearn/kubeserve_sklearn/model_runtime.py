@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,39 @@ class ModelLoadError(Exception):
     pass
 
 
+# Classifiers whose predict is classes_[argmax] of a monotone function of the scores predict_proba
+# normalizes: a row whose probability maximum is unique has the same label, so one forward pass serves both.
+ARGMAX_CLASSIFIERS = frozenset(
+    (
+        "sklearn.linear_model._logistic.LogisticRegression",
+        "sklearn.neural_network._multilayer_perceptron.MLPClassifier",
+        "sklearn.ensemble._forest.RandomForestClassifier",
+        "sklearn.ensemble._forest.ExtraTreesClassifier",
+        "sklearn.tree._classes.DecisionTreeClassifier",
+    )
+)
+_thread = threading.local()
+
+
+def _assume_finite_here() -> None:
+    """Every input was checked finite by the protocol layer; sklearn's own check would repeat it per call.
+
+    sklearn's configuration is per thread, so each thread that runs the model sets it once.
+    """
+    import sklearn
+
+    sklearn.set_config(assume_finite=True)
+    _thread.is_configured = True
+
+
+def label_from_proba(proba: np.ndarray, classes: np.ndarray) -> np.ndarray | None:
+    """classes_[argmax] when every row's maximum is unique; None on a tie (predict() then decides)."""
+    top = proba.max(axis=1, keepdims=True)
+    if np.count_nonzero(proba == top) != proba.shape[0]:
+        return None
+    return classes.take(proba.argmax(axis=1))
+
+
 @dataclass
 class LoadedModel:
     spec: ModelSpec
@@ -30,13 +64,33 @@ class LoadedModel:
     estimator: Any
     load_seconds: float
     saved_sklearn_versions: list[str]
+    argmax_classes: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        classes = getattr(self.estimator, "classes_", None)
+        info = self.info
+        if (
+            info.estimator in ARGMAX_CLASSIFIERS
+            and info.has_proba
+            and info.predict_width is None
+            and isinstance(classes, np.ndarray)
+            and classes.ndim == 1
+            and info.proba_width == classes.shape[0]
+        ):
+            self.argmax_classes = classes
 
     def run(self, rows: np.ndarray, outputs: frozenset[str]) -> dict[str, np.ndarray]:
+        if not getattr(_thread, "is_configured", False):
+            _assume_finite_here()
         result: dict[str, np.ndarray] = {}
-        if "predict" in outputs:
-            result["predict"] = np.asarray(self.estimator.predict(rows))
         if "predict_proba" in outputs:
-            result["predict_proba"] = np.asarray(self.estimator.predict_proba(rows), dtype=np.float64)
+            proba = np.asarray(self.estimator.predict_proba(rows), dtype=np.float64)
+            result["predict_proba"] = proba
+            if "predict" in outputs:
+                label = None if self.argmax_classes is None else label_from_proba(proba, self.argmax_classes)
+                result["predict"] = np.asarray(self.estimator.predict(rows)) if label is None else label
+        elif "predict" in outputs:
+            result["predict"] = np.asarray(self.estimator.predict(rows))
         return result
 
 

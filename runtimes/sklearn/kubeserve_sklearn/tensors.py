@@ -112,6 +112,9 @@ def parse_json(body: bytes) -> Any:
 def has_literals(body: bytes | memoryview) -> bool:
     """true/false/null anywhere: numpy would turn them into numbers, so check element by element."""
     raw = bytes(body)
+    # true has an r, false and null an l: two memchr scans clear most bodies (~0.3 vs ~25 us for 22 KB)
+    if b"r" not in raw and b"l" not in raw:
+        return False
     return b"true" in raw or b"false" in raw or b"null" in raw
 
 

@@ -165,10 +165,12 @@ def _build_at(
     try:
         _run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(target)], 120, "python3 -m venv")
         if missing:
+            # --no-warn-conflicts: pip's post-install check re-reads the metadata of every Debian package the
+            # layered venv sees (about 60% of a small install); it only warns, and a missing import still fails the load
             _run(
                 [
                     str(target / "bin" / "python"), "-m", "pip", "install", "--only-binary=:all:", "--no-input",
-                    "--no-warn-script-location", *(pip_args or []),
+                    "--no-warn-script-location", "--no-warn-conflicts", *(pip_args or []),
                     *[r.text() for r in missing],
                 ],
                 timeout,
