@@ -22,6 +22,8 @@ export type TRoute = {
 
 export type TDirectory = {
   lookup(id: string): Promise<TRoute | undefined>;
+  /** The cached answer while it is fresh (`undefined` inside: no such deployment), else `stale`. */
+  peek(id: string): { route: TRoute | undefined } | "stale";
   invalidate(id: string): void;
   /** The first successful prediction was recorded: stop measuring. */
   markWarm(id: string): void;
@@ -46,6 +48,10 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 export function createDirectory(sql: TSql, ttlMs = 2000): TDirectory {
   const cache = new Map<string, { route: TRoute | undefined; at: number }>();
   return {
+    peek(id) {
+      const hit = cache.get(id);
+      return hit && Date.now() - hit.at < ttlMs ? hit : "stale";
+    },
     async lookup(id) {
       if (!uuidPattern.test(id)) return undefined;
       const hit = cache.get(id);

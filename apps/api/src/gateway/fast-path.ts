@@ -1,11 +1,12 @@
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { readCredential } from "../context";
 import type { TDeps } from "../deps";
+import { nextRequestId } from "../lib/request-id";
 import { internalErrorMessage } from "../lib/errors";
 import { errorCodeOf } from "../lib/http-errors";
-import { authorizePrediction } from "./auth";
+import { authorizePrediction, type TGrant, type TRefusal } from "./auth";
 import { forward, type TClientError, type TExchange } from "./forward";
 
 // Predictions are answered on the raw node:http request, before Fastify builds its request, reply, child
@@ -21,8 +22,9 @@ const v2Path = /^\/api\/v1\/deployments\/([0-9a-fA-F-]{36})\/v2\/([^?#%]*)(\?.*)
 
 type TTarget = {
   deploymentId: string;
-  upstreamPath: (modelName: string) => string;
-  protocol: string;
+  /** The model server's path for V2 requests; V1 ones go to /v1/models/{the route's model}:predict. */
+  v2Upstream: string | undefined;
+  protocol: "v1" | "v2";
 };
 
 function targetOf(req: IncomingMessage, maxBodyBytes: number): TTarget | undefined {
@@ -39,17 +41,13 @@ function targetOf(req: IncomingMessage, maxBodyBytes: number): TTarget | undefin
   if (method === "POST") {
     const predict = predictPath.exec(url);
     if (predict?.[1]) {
-      return {
-        deploymentId: predict[1].toLowerCase(),
-        upstreamPath: (modelName) => `/v1/models/${modelName}:predict`,
-        protocol: "v1",
-      };
+      return { deploymentId: predict[1].toLowerCase(), v2Upstream: undefined, protocol: "v1" };
     }
   }
   const v2 = v2Path.exec(url);
   if (!v2?.[1] || !v2Pattern.test(v2[2] ?? "")) return undefined;
   const upstream = `/v2/${v2[2] ?? ""}${v2[3] ?? ""}`;
-  return { deploymentId: v2[1].toLowerCase(), upstreamPath: () => upstream, protocol: "v2" };
+  return { deploymentId: v2[1].toLowerCase(), v2Upstream: upstream, protocol: "v2" };
 }
 
 function sendFailure(res: ServerResponse, requestId: string, error: TClientError): void {
@@ -66,57 +64,75 @@ function sendFailure(res: ServerResponse, requestId: string, error: TClientError
   res.writeHead(error.status, headers).end(body);
 }
 
-async function answer(
+// Methods on a class rather than closures per request: fewer allocations on the hot path.
+class RawExchange implements TExchange {
+  constructor(
+    private readonly deps: TDeps,
+    private readonly res: ServerResponse,
+    readonly requestId: string,
+    readonly method: string,
+    readonly headers: Record<string, string | string[] | undefined>,
+    readonly body: Buffer | undefined,
+  ) {}
+
+  warn(details: Record<string, unknown>, message: string): void {
+    this.deps.log.warn({ reqId: this.requestId, ...details }, message);
+  }
+
+  send(status: number, headers: Record<string, string>, payload: Buffer | Readable): void {
+    const { res } = this;
+    headers["x-request-id"] = this.requestId;
+    if (Buffer.isBuffer(payload)) {
+      headers["content-length"] = String(payload.length);
+      res.writeHead(status, headers).end(payload);
+      return;
+    }
+    res.writeHead(status, headers);
+    payload.once("error", () => res.destroy());
+    payload.pipe(res);
+  }
+
+  fail(error: TClientError): void {
+    sendFailure(this.res, this.requestId, error);
+  }
+}
+
+async function proceed(
   deps: TDeps,
-  req: IncomingMessage,
-  res: ServerResponse,
+  exchange: RawExchange,
   target: TTarget,
-  requestId: string,
-  body: Buffer | undefined,
+  grant: TGrant | TRefusal,
 ): Promise<void> {
-  const grant = await authorizePrediction(
-    deps,
-    target.deploymentId,
-    readCredential(req.headers),
-    req.socket.remoteAddress ?? "",
-  );
-  if ("status" in grant) return sendFailure(res, requestId, grant);
-  const exchange: TExchange = {
-    requestId,
-    method: req.method ?? "GET",
-    headers: req.headers,
-    body,
-    warn(details, message) {
-      deps.log.warn({ reqId: requestId, ...details }, message);
-    },
-    send(status, headers, payload) {
-      headers["x-request-id"] = requestId;
-      if (Buffer.isBuffer(payload)) {
-        headers["content-length"] = String(payload.length);
-        res.writeHead(status, headers).end(payload);
-        return;
-      }
-      res.writeHead(status, headers);
-      payload.once("error", () => res.destroy());
-      payload.pipe(res);
-    },
-    fail(error) {
-      sendFailure(res, requestId, error);
-    },
-  };
+  if ("status" in grant) return exchange.fail(grant);
+  const { route } = grant;
   const { inFlight } = deps.gateway.metrics;
   inFlight.inc();
   try {
     await forward(
       deps,
       exchange,
-      grant.route,
-      target.upstreamPath(grant.route.modelName),
+      route,
+      target.v2Upstream ?? `/v1/models/${route.modelName}:predict`,
       target.protocol,
     );
   } finally {
     inFlight.dec();
   }
+}
+
+function answer(
+  deps: TDeps,
+  req: IncomingMessage,
+  exchange: RawExchange,
+  target: TTarget,
+): Promise<void> {
+  const credential = readCredential(req.headers);
+  // The peer address is only needed to rate-limit anonymous calls to public deployments.
+  const ip = credential === undefined ? (req.socket.remoteAddress ?? "") : "";
+  const grant = authorizePrediction(deps, target.deploymentId, credential, ip);
+  if (grant instanceof Promise)
+    return grant.then((known) => proceed(deps, exchange, target, known));
+  return proceed(deps, exchange, target, grant);
 }
 
 /** Routes plain prediction requests past Fastify; everything else reaches Fastify's own handler. */
@@ -142,9 +158,9 @@ export function installFastPath(app: FastifyInstance, deps: TDeps): void {
     }
     const incoming = req.headers["x-request-id"];
     const requestId =
-      typeof incoming === "string" && requestIdPattern.test(incoming) ? incoming : randomUUID();
-    const started = performance.now();
+      typeof incoming === "string" && requestIdPattern.test(incoming) ? incoming : nextRequestId();
     if (isLoggingRequests) {
+      const started = performance.now();
       res.once("finish", () =>
         deps.log.info(
           {
@@ -162,14 +178,21 @@ export function installFastPath(app: FastifyInstance, deps: TDeps): void {
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.once("error", () => res.destroy());
     req.once("end", () => {
-      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      answer(deps, req, res, target, requestId, req.method === "GET" ? undefined : body).catch(
-        (error: unknown) => {
-          deps.log.error({ err: error, reqId: requestId, url: req.url }, "request failed");
-          if (res.headersSent) return void res.destroy();
-          sendFailure(res, requestId, { status: 500, message: internalErrorMessage(requestId) });
-        },
-      );
+      const method = req.method ?? "GET";
+      const body =
+        method === "GET" ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      const exchange = new RawExchange(deps, res, requestId, method, req.headers, body);
+      let answered: Promise<void>;
+      try {
+        answered = answer(deps, req, exchange, target);
+      } catch (error) {
+        answered = Promise.reject(error);
+      }
+      answered.catch((error: unknown) => {
+        deps.log.error({ err: error, reqId: requestId, url: req.url }, "request failed");
+        if (res.headersSent) return void res.destroy();
+        sendFailure(res, requestId, { status: 500, message: internalErrorMessage(requestId) });
+      });
     });
   });
 }

@@ -22,7 +22,6 @@ export type TExchange = {
 
 const bufferedResponseBytes = 1_048_576;
 
-const passedRequestHeaders = ["content-type", "inference-header-content-length", "accept"];
 const passedResponseHeaders = [
   "content-type",
   "content-length",
@@ -73,11 +72,6 @@ export async function forward(
     metrics.observe(route.id, protocol, 503, performance.now() - started);
     return exchange.fail({ status: 503, message, retryAfterSeconds: 1 });
   }
-  const passedHeaders: Record<string, string> = {};
-  for (const name of passedRequestHeaders) {
-    const value = exchange.headers[name];
-    if (typeof value === "string") passedHeaders[name] = value;
-  }
   const body = exchange.method === "GET" || exchange.method === "HEAD" ? undefined : exchange.body;
   let tried: TEndpoint | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -93,7 +87,7 @@ export async function forward(
       response = await upstreams.pool(endpoint).request({
         method: exchange.method as Dispatcher.HttpMethod,
         path: endpoint.pathPrefix === undefined ? upstreamPath : endpoint.pathPrefix + upstreamPath,
-        headers: upstreams.headersFor(endpoint, exchange.requestId, passedHeaders),
+        headers: upstreams.headersFor(endpoint, exchange.requestId, exchange.headers),
         body,
         headersTimeout: deps.config.gateway.timeoutMs,
         bodyTimeout: deps.config.gateway.timeoutMs,

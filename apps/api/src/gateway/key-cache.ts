@@ -23,6 +23,8 @@ export type TKeyVerdict = { key: TVerifiedKey } | { error: "invalid" | "revoked"
 
 export type TKeyCache = {
   verify(secret: string): Promise<TKeyVerdict>;
+  /** The verdict without awaiting when the key is cached and fresh (the steady state), else undefined. */
+  peek(secret: string): TKeyVerdict | undefined;
   /** Subscribes to key changes (or starts polling); safe to call more than once. */
   start(): Promise<void>;
   /** How revocations reach this cache right now. */
@@ -138,6 +140,18 @@ export function createKeyCache(options: {
     );
   }
 
+  /** The verdict of a cached entry at `now`: expiry is checked on every use, and use is recorded. */
+  function judge(entry: TEntry, now: number): TKeyVerdict {
+    const { verdict } = entry;
+    if ("key" in verdict) {
+      if (verdict.key.expiresAt !== undefined && verdict.key.expiresAt <= now) {
+        return { error: "expired" };
+      }
+      touch(verdict.key.keyId, now);
+    }
+    return verdict;
+  }
+
   return {
     async verify(secret) {
       if (!isWellFormedApiKey(secret)) return { error: "invalid" };
@@ -153,14 +167,14 @@ export function createKeyCache(options: {
         byHash.set(hash, entry);
         if (entry.keyId) hashById.set(entry.keyId, hash);
       }
-      const { verdict } = entry;
-      if ("key" in verdict) {
-        if (verdict.key.expiresAt !== undefined && verdict.key.expiresAt <= now) {
-          return { error: "expired" };
-        }
-        touch(verdict.key.keyId, now);
-      }
-      return verdict;
+      return judge(entry, now);
+    },
+    peek(secret) {
+      if (!isWellFormedApiKey(secret)) return { error: "invalid" };
+      const entry = byHash.get(hashApiKey(secret));
+      const now = Date.now();
+      if (!entry || now - entry.cachedAt > config.keyCacheMs) return undefined;
+      return judge(entry, now);
     },
     start: () => (starting ??= subscribe()),
     mode: () => current,

@@ -8,11 +8,11 @@ export type TUpstreams = {
   /** The next ready replica in turn, skipping `excludeReplicaId` (a retry goes elsewhere when it can). */
   pick(endpoints: TEndpoint[], excludeReplicaId?: string): TEndpoint | undefined;
   pool(endpoint: TEndpoint): Pool;
-  /** The request headers for this replica: the passed ones, X-Request-Id and the replica's credential. */
+  /** The request headers for this replica: X-Request-Id, the passed ones of `incoming`, the replica's credential. */
   headersFor(
     endpoint: TEndpoint,
     requestId: string,
-    passed: Record<string, string>,
+    incoming: Record<string, string | string[] | undefined>,
   ): Record<string, string>;
   begin(endpoint: TEndpoint): void;
   end(endpoint: TEndpoint): void;
@@ -22,6 +22,8 @@ export type TUpstreams = {
   drain(endpoint: TEndpoint): Promise<void>;
   close(): Promise<void>;
 };
+
+const passedRequestHeaders = ["content-type", "inference-header-content-length", "accept"];
 
 export function createUpstreams(options: { connectionsPerReplica?: number } = {}): TUpstreams {
   const pools = new Map<string, Pool>();
@@ -70,14 +72,17 @@ export function createUpstreams(options: { connectionsPerReplica?: number } = {}
       }
       return pool;
     },
-    headersFor(endpoint, requestId, passed) {
+    headersFor(endpoint, requestId, incoming) {
       let credential = credentials.get(endpoint);
       if (!credential) {
         credential = endpoint.headers ?? { authorization: `Bearer ${endpoint.token}` };
         credentials.set(endpoint, credential);
       }
       const headers: Record<string, string> = { "x-request-id": requestId };
-      for (const name in passed) headers[name] = passed[name] as string;
+      for (const name of passedRequestHeaders) {
+        const value = incoming[name];
+        if (typeof value === "string") headers[name] = value;
+      }
       for (const name in credential) headers[name] = credential[name] as string;
       return headers;
     },
