@@ -5,13 +5,8 @@ import path from "node:path";
 import { waitFor } from "@kubeserve/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, failureOf, type THarness, type TSignedUp } from "../test/harness";
-import {
-  freePort,
-  hasPrometheus,
-  seedRunningDeployment,
-  startPrometheus,
-  stopChild,
-} from "../test/prometheus";
+import { freePort, hasPrometheus, startPrometheus, stopChild } from "../test/prometheus";
+import { seedRunningDeployment } from "../test/prometheus";
 import { promqlFor } from "./prometheus-metrics";
 import { startRayExporter, type TRayApp } from "./prometheus-metrics.ray-exporter";
 

@@ -3,13 +3,8 @@ import { waitFor } from "@kubeserve/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { irisModelPath } from "../test/fixtures";
 import { createHarness, failureOf, type THarness, type TSignedUp } from "../test/harness";
-import {
-  freePort,
-  hasPrometheus,
-  seedRunningDeployment,
-  startPrometheus,
-  stopChild,
-} from "../test/prometheus";
+import { freePort, hasPrometheus, startPrometheus, stopChild } from "../test/prometheus";
+import { seedRunningDeployment } from "../test/prometheus";
 import { promqlFor } from "./prometheus-metrics";
 
 // deployment.metrics of a kubernetes deployment from Prometheus: the real Debian `prometheus` binary

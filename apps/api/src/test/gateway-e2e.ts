@@ -1,12 +1,7 @@
 import { afterAll, beforeAll } from "vitest";
 import { waitForStatus } from "./deployments";
-import {
-  createHarness,
-  startHttp,
-  type THarness,
-  type THttpServer,
-  type TSignedUp,
-} from "./harness";
+import { createHarness, startHttp } from "./harness";
+import type { THarness, THttpServer, TSignedUp } from "./harness";
 
 // Shared by the end-to-end gateway suites that upload real files over HTTP and deploy them on real
 // model-server processes.
