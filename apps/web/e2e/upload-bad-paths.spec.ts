@@ -45,6 +45,27 @@ async function cutPatches(page: Page, isCut: () => boolean) {
   );
 }
 
+/**
+ * Opens an empty version and drops the iris fixture on it with every PATCH cut, until the card says the
+ * connection was lost; `reconnect` lets PATCHes through again.
+ */
+async function startCutUpload(page: Page, label: string) {
+  const version = await openEmptyVersion(page, label);
+  const uploads = countUploadRequests(page);
+  let isCut = true;
+  await cutPatches(page, () => isCut);
+  await version.getByTestId("artifact-input").setInputFiles(fixture);
+  // tus retries a few times (0, 1 and 3 s) before it gives up and says so.
+  await expect(version.getByTestId("upload-progress")).toContainText(
+    "The connection to the server was lost",
+    { timeout: 20_000 },
+  );
+  const reconnect = () => {
+    isCut = false;
+  };
+  return { version, uploads, reconnect };
+}
+
 test("a .txt and a 3 GiB model file are refused in the dropzone before any byte is sent", async ({
   page,
 }) => {
@@ -79,22 +100,12 @@ test("a .txt and a 3 GiB model file are refused in the dropzone before any byte 
 test("a network cut mid-upload offers Resume, which continues the same upload to the signature", async ({
   page,
 }) => {
-  const version = await openEmptyVersion(page, "net-cut");
-  const uploads = countUploadRequests(page);
-  let isCut = true;
-  await cutPatches(page, () => isCut);
-
-  await version.getByTestId("artifact-input").setInputFiles(fixture);
-  // tus retries a few times (0, 1 and 3 s) before it gives up and says so.
-  await expect(version.getByTestId("upload-progress")).toContainText(
-    "The connection to the server was lost",
-    { timeout: 20_000 },
-  );
+  const { version, uploads, reconnect } = await startCutUpload(page, "net-cut");
   await expect(version.getByTestId("upload-percent")).toHaveText("0%");
   const resume = version.getByRole("button", { name: "Resume" });
   await expect(resume).toBeVisible();
 
-  isCut = false;
+  reconnect();
   await resume.click();
   await expect(version.getByTestId("upload-percent")).toHaveText("100%");
   await expect(version).toContainText("ready", { timeout: 30_000 });
@@ -107,17 +118,9 @@ test("a network cut mid-upload offers Resume, which continues the same upload to
 test("an upload cut before a page reload continues after it when the same file is dropped", async ({
   page,
 }) => {
-  const version = await openEmptyVersion(page, "net-reload");
-  const uploads = countUploadRequests(page);
-  let isCut = true;
-  await cutPatches(page, () => isCut);
-  await version.getByTestId("artifact-input").setInputFiles(fixture);
-  await expect(version.getByTestId("upload-progress")).toContainText(
-    "The connection to the server was lost",
-    { timeout: 20_000 },
-  );
+  const { version, uploads, reconnect } = await startCutUpload(page, "net-reload");
 
-  isCut = false;
+  reconnect();
   await page.reload();
   await expect(version).toContainText("An upload of iris-logreg.onnx");
   await expect(version).toContainText("was interrupted");

@@ -1,10 +1,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { waitFor } from "@kubeserve/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitForStatus } from "../test/deployments";
-import { createHarness, startHttp, type THarness, type THttpServer } from "../test/harness";
-import { authHeaders, FIXTURES_DIR } from "../test/uploads";
+import { describe, expect, it } from "vitest";
+import { deployAndWait, useGatewayE2E } from "../test/gateway-e2e";
+import { FIXTURES_DIR, putArtifact } from "../test/uploads";
 
 // The same model saved as .onnx and as .joblib answers the same through the same gateway URLs: one
 // deployment serves the ONNX file, is rolled out to the joblib file (a framework switch the V1 contract
@@ -33,23 +32,16 @@ function expectClose(actual: number[], expected: number[], what: string) {
 }
 
 describe("ONNX and joblib files of one model through the same URLs", () => {
-  let h: THarness;
-  let server: THttpServer;
-  beforeAll(async () => {
-    h = await createHarness("postgres", { RUNTIME_STOP_GRACE_SECONDS: "3" });
-    server = await startHttp(h);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await h?.destroy();
-  });
+  const suite = useGatewayE2E();
 
   const put = (versionId: string, name: string, token: string) =>
-    fetch(`${server.url}/api/v1/versions/${versionId}/artifact?filename=${name}`, {
-      method: "PUT",
-      headers: { ...authHeaders(token), "content-type": "application/octet-stream" },
-      body: readFileSync(path.join(FIXTURES_DIR, name)),
-    });
+    putArtifact(
+      suite.server.url,
+      token,
+      versionId,
+      name,
+      readFileSync(path.join(FIXTURES_DIR, name)),
+    );
 
   const post = async (url: string, key: string, body: unknown) => {
     const response = await fetch(url, {
@@ -64,6 +56,7 @@ describe("ONNX and joblib files of one model through the same URLs", () => {
   it.each(Object.keys(twins))(
     "%s: V1 and V2 agree within 1e-4 before and after the rollout",
     async (name) => {
+      const { h, server } = suite;
       const samples = JSON.parse(
         readFileSync(path.join(FIXTURES_DIR, `${name}.samples.json`), "utf8"),
       ) as TSamples;
@@ -81,14 +74,11 @@ describe("ONNX and joblib files of one model through the same URLs", () => {
       });
       expect((await put(onnx.id, `${name}.onnx`, user.token)).status).toBe(200);
       expect((await put(joblib.id, `${name}.joblib`, user.token)).status).toBe(200);
-      const deployment = await user.api.deployment.create({
+      const { deploymentId, key } = await deployAndWait(h, user, {
         versionId: onnx.id,
         name,
-        replicas: 1,
-        isPublic: false,
+        timeoutMs: 90_000,
       });
-      const { secret: key } = await user.api.apiKey.create({ name: "predict" });
-      await waitForStatus(h, user, deployment.id, "running", 90_000);
       const width = samples.inputs[0]?.length ?? 0;
       const v2Body = {
         inputs: [
@@ -101,24 +91,24 @@ describe("ONNX and joblib files of one model through the same URLs", () => {
         ],
       };
       const ask = async () => ({
-        v1: (await post(`${server.url}/api/v1/predict/${deployment.id}`, key, {
+        v1: (await post(`${server.url}/api/v1/predict/${deploymentId}`, key, {
           instances: samples.inputs,
         })) as {
           predictions: unknown[];
         },
         v2: (await post(
-          `${server.url}/api/v1/deployments/${deployment.id}/v2/models/${name}/infer`,
+          `${server.url}/api/v1/deployments/${deploymentId}/v2/models/${name}/infer`,
           key,
           v2Body,
         )) as TV2,
       });
       const before = await ask();
 
-      const updated = await user.api.deployment.update({ id: deployment.id, versionId: joblib.id });
+      const updated = await user.api.deployment.update({ id: deploymentId, versionId: joblib.id });
       // Served by the joblib file only: every replica of the new generation ready, the old ones gone.
       await waitFor(
         () => {
-          const replicas = h.deps.runtimes.get("local").status(deployment.id).replicas;
+          const replicas = h.deps.runtimes.get("local").status(deploymentId).replicas;
           const isDone =
             replicas.length === 1 &&
             replicas.every((r) => r.generation === updated.generation && r.state === "ready");
@@ -143,7 +133,7 @@ describe("ONNX and joblib files of one model through the same URLs", () => {
       // Both equal what scikit-learn itself gave.
       const expected = samples.predict_proba?.flat() ?? samples.predict;
       expectClose(after.v1.predictions.flat() as number[], expected, "V1 vs sklearn");
-      await user.api.deployment.delete({ id: deployment.id });
+      await user.api.deployment.delete({ id: deploymentId });
     },
     // two uploads (scan + sandboxed load), a deploy and a rollout, on a shared machine
     240_000,

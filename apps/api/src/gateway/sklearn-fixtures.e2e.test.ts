@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitForStatus } from "../test/deployments";
-import { createHarness, startHttp, type THarness, type THttpServer } from "../test/harness";
+import { describe, expect, it } from "vitest";
+import { deployAndWait, useGatewayE2E } from "../test/gateway-e2e";
 import { expectClose, readSklearnFixture } from "../test/sklearn-fixtures";
-import { authHeaders } from "../test/uploads";
+import { putArtifact } from "../test/uploads";
 
 // Every joblib fixture checked into the package, end to end on real processes and real HTTP: upload (scan,
 // sandboxed signature) → deploy one replica → the gateway's V1, V2 JSON, V2 binary and the seed /predict
@@ -17,19 +16,10 @@ const fixtures: { name: string; width: number; classes?: number }[] = [
 type TV2Output = { name: string; datatype: string; shape: number[]; data: number[] };
 
 describe("every joblib fixture through the gateway's four request shapes", () => {
-  let h: THarness;
-  let server: THttpServer;
-  beforeAll(async () => {
-    h = await createHarness("postgres", { RUNTIME_STOP_GRACE_SECONDS: "3" });
-    server = await startHttp(h);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await h?.destroy();
-  });
+  const suite = useGatewayE2E();
 
   const post = (url: string, key: string, body: string | Buffer, headers = {}) =>
-    fetch(`${server.url}${url}`, {
+    fetch(`${suite.server.url}${url}`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${key}`, ...headers },
       body,
@@ -37,6 +27,7 @@ describe("every joblib fixture through the gateway's four request shapes", () =>
 
   for (const { name, width, classes } of fixtures) {
     it(`${name}.joblib: upload → signature → deploy → V1, V2 JSON, V2 binary and /predict body`, async () => {
+      const { h, server } = suite;
       const { file, samples } = readSklearnFixture(name);
       const rows = samples.inputs;
       expect(rows[0]).toHaveLength(width);
@@ -47,13 +38,12 @@ describe("every joblib fixture through the gateway's four request shapes", () =>
         tag: "v1",
         framework: "sklearn",
       });
-      const uploaded = await fetch(
-        `${server.url}/api/v1/versions/${version.id}/artifact?filename=${name}.joblib`,
-        {
-          method: "PUT",
-          headers: { ...authHeaders(user.token), "content-type": "application/octet-stream" },
-          body: file,
-        },
+      const uploaded = await putArtifact(
+        server.url,
+        user.token,
+        version.id,
+        `${name}.joblib`,
+        file,
       );
       expect(uploaded.status).toBe(200);
       const ready = await user.api.version.get({ id: version.id });
@@ -70,15 +60,11 @@ describe("every joblib fixture through the gateway's four request shapes", () =>
             ],
       );
 
-      const deployment = await user.api.deployment.create({
+      const { deploymentId: id, key } = await deployAndWait(h, user, {
         versionId: version.id,
         name: `${name}-all`,
-        replicas: 1,
-        isPublic: false,
+        timeoutMs: 120_000,
       });
-      const { secret: key } = await user.api.apiKey.create({ name: "predict" });
-      await waitForStatus(h, user, deployment.id, "running", 120_000);
-      const id = deployment.id;
       const v1Expected = (samples.predict_proba ?? samples.predict.map((v) => [v])).flat();
 
       // V1 instances and the seed /predict body (`inputs`, the alias both runtimes' parsers accept).

@@ -1,13 +1,5 @@
-import type { TTestDriver } from "@kubeserve/storage/testing";
 import { waitFor } from "@kubeserve/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createHarness,
-  startHttp,
-  type THarness,
-  type THttpServer,
-  type TSignedUp,
-} from "../test/harness";
+import { describe, expect, it } from "vitest";
 import {
   authHeaders,
   createVersion,
@@ -16,8 +8,7 @@ import {
   fixture,
   listKeys,
   rawRequest,
-  startTestDriver,
-  storageEnv,
+  useUploadSuite,
 } from "../test/uploads";
 
 // Every bad input of issue 8 on both drivers: a clear 4xx naming the problem, nothing stored, no claim
@@ -26,36 +17,17 @@ import {
 const maxBytes = 4 * 1024 * 1024;
 
 describe.each(["fs", "s3"] as const)("bad uploads (%s driver)", (driverName) => {
-  let driver: TTestDriver;
-  let h: THarness;
-  let server: THttpServer;
-  let alice: TSignedUp;
-
-  beforeAll(async () => {
-    driver = await startTestDriver(driverName);
-    h = await createHarness("postgres", {
-      ...storageEnv(driver),
-      UPLOAD_MAX_BYTES: String(maxBytes),
-      UPLOAD_REQUIREMENTS_MAX_BYTES: "4096",
-    });
-    await h.deps.storage.ensureReady();
-    server = await startHttp(h);
-    alice = await h.signUp("alice");
-  });
-
-  afterAll(async () => {
-    await server?.close();
-    await h?.destroy();
-    await driver?.stop();
+  const suite = useUploadSuite(driverName, {
+    env: { UPLOAD_MAX_BYTES: String(maxBytes), UPLOAD_REQUIREMENTS_MAX_BYTES: "4096" },
   });
 
   const artifactUrl = (versionId: string, filename?: string) =>
-    `${server.url}/api/v1/versions/${versionId}/artifact${filename === undefined ? "" : `?filename=${encodeURIComponent(filename)}`}`;
+    `${suite.server.url}/api/v1/versions/${versionId}/artifact${filename === undefined ? "" : `?filename=${encodeURIComponent(filename)}`}`;
 
   const put = (versionId: string, body: Buffer | string, filename?: string) =>
     fetch(artifactUrl(versionId, filename), {
       method: "PUT",
-      headers: authHeaders(alice.token),
+      headers: authHeaders(suite.alice.token),
       body,
     });
 
@@ -66,7 +38,7 @@ describe.each(["fs", "s3"] as const)("bad uploads (%s driver)", (driverName) => 
   const waitForClaims = (versionId: string, count: number) =>
     waitFor(
       async () =>
-        (await h.deps.db.artifactUpload.count({ where: { versionId } })) === count
+        (await suite.h.deps.db.artifactUpload.count({ where: { versionId } })) === count
           ? true
           : undefined,
       { what: `${count} upload claims on ${versionId}` },
@@ -77,6 +49,7 @@ describe.each(["fs", "s3"] as const)("bad uploads (%s driver)", (driverName) => 
     version: { id: string; modelId: string },
     status = "pending_upload",
   ) {
+    const { h, alice } = suite;
     const model = await alice.api.model.get({ id: version.modelId });
     expect(await listKeys(h.deps.storage, `models/${alice.userId}/${model.name}/`)).toEqual([]);
     expect(await h.deps.db.artifactUpload.count({ where: { versionId: version.id } })).toBe(0);
@@ -92,6 +65,7 @@ describe.each(["fs", "s3"] as const)("bad uploads (%s driver)", (driverName) => 
     [".hidden.onnx", "starting with '.'"],
     ["C:evil.onnx", "drive"],
   ])("refuses the file name %j", async (filename, problem) => {
+    const { alice } = suite;
     const version = await createVersion(alice);
     const response = await put(version.id, fixture("iris-logreg.onnx"), filename);
     expect(response.status).toBe(400);
@@ -104,6 +78,7 @@ describe.each(["fs", "s3"] as const)("bad uploads (%s driver)", (driverName) => 
     ["model", "no extension"],
     ["model.joblib", "is a onnx version"],
   ])("refuses %s for an ONNX version", async (filename, problem) => {
+    const { alice } = suite;
     const version = await createVersion(alice);
     const response = await put(version.id, fixture("iris-logreg.onnx"), filename);
     expect(response.status).toBe(400);
@@ -112,6 +87,7 @@ describe.each(["fs", "s3"] as const)("bad uploads (%s driver)", (driverName) => 
   });
 
   it("refuses a missing file name, and an empty file", async () => {
+    const { alice } = suite;
     const version = await createVersion(alice);
     const unnamed = await put(version.id, fixture("iris-logreg.onnx"));
     expect(unnamed.status).toBe(400);
@@ -123,6 +99,7 @@ describe.each(["fs", "s3"] as const)("bad uploads (%s driver)", (driverName) => 
   });
 
   it("refuses a declared length over the limit before the body is sent", async () => {
+    const { alice } = suite;
     const version = await createVersion(alice);
     const response = await rawRequest(artifactUrl(version.id, "m.onnx"), {
       method: "PUT",
@@ -136,6 +113,7 @@ describe.each(["fs", "s3"] as const)("bad uploads (%s driver)", (driverName) => 
   });
 
   it("cuts off an undeclared (chunked) body at the limit", async () => {
+    const { alice } = suite;
     const version = await createVersion(alice);
     const response = await rawRequest(artifactUrl(version.id, "m.onnx"), {
       method: "PUT",
@@ -153,6 +131,7 @@ describe.each(["fs", "s3"] as const)("bad uploads (%s driver)", (driverName) => 
   });
 
   it("a body shorter than its Content-Length stores nothing and the version stays uploadable", async () => {
+    const { alice } = suite;
     const version = await createVersion(alice);
     const data = fixture("mlp-64.onnx");
     const response = await rawRequest(artifactUrl(version.id, "m.onnx"), {
@@ -180,6 +159,7 @@ describe.each(["fs", "s3"] as const)("bad uploads (%s driver)", (driverName) => 
     ["a tensor with external data", externalDataModel, "external file"],
     ["a custom operator domain", customDomainModel, "'com.example.custom'"],
   ])("%s → 400, version failed with the reason, object removed", async (_label, make, reason) => {
+    const { alice } = suite;
     const version = await createVersion(alice);
     const response = await put(version.id, make(), "model.onnx");
     expect(response.status).toBe(400);
@@ -192,6 +172,7 @@ describe.each(["fs", "s3"] as const)("bad uploads (%s driver)", (driverName) => 
   });
 
   it("a ready version is immutable: 409", async () => {
+    const { alice } = suite;
     const version = await createVersion(alice);
     expect((await put(version.id, fixture("iris-logreg.onnx"), "model.onnx")).status).toBe(200);
     const again = await put(version.id, fixture("regression.onnx"), "other.onnx");
@@ -201,6 +182,7 @@ describe.each(["fs", "s3"] as const)("bad uploads (%s driver)", (driverName) => 
   });
 
   it("two concurrent uploads to one version: the first wins, the second gets 409", async () => {
+    const { alice } = suite;
     const version = await createVersion(alice);
     const data = fixture("mlp-64.onnx");
     let finishFirst!: () => void;
@@ -233,6 +215,7 @@ describe.each(["fs", "s3"] as const)("bad uploads (%s driver)", (driverName) => 
   });
 
   it("the store going away mid-upload → 503, the version stays pending_upload", async () => {
+    const { alice, driver } = suite;
     const version = await createVersion(alice);
     const data = fixture("mlp-wide.onnx").subarray(0, 3 * 1024 * 1024);
     const response = await rawRequest(artifactUrl(version.id, "m.onnx"), {
@@ -253,9 +236,9 @@ describe.each(["fs", "s3"] as const)("bad uploads (%s driver)", (driverName) => 
 
   describe("multipart and requirements", () => {
     const post = (versionId: string, form: FormData) =>
-      fetch(`${server.url}/api/v1/versions/${versionId}/upload`, {
+      fetch(`${suite.server.url}/api/v1/versions/${versionId}/upload`, {
         method: "POST",
-        headers: authHeaders(alice.token),
+        headers: authHeaders(suite.alice.token),
         body: form,
       });
 
@@ -287,6 +270,7 @@ describe.each(["fs", "s3"] as const)("bad uploads (%s driver)", (driverName) => 
         "NUL",
       ],
     ])("%s → 4xx naming it, nothing stored", async (_label, fill, problem) => {
+      const { alice } = suite;
       const version = await createVersion(alice, "sklearn");
       const form = new FormData();
       fill(form);
@@ -298,6 +282,7 @@ describe.each(["fs", "s3"] as const)("bad uploads (%s driver)", (driverName) => 
     });
 
     it("requirements for an ONNX version, or a body that is not a form → 400", async () => {
+      const { server, alice } = suite;
       const version = await createVersion(alice);
       const form = new FormData();
       form.append("file", new Blob([fixture("iris-logreg.onnx")]), "m.onnx");
@@ -316,6 +301,7 @@ describe.each(["fs", "s3"] as const)("bad uploads (%s driver)", (driverName) => 
     });
 
     it("PUT requirements over the limit → 413, declared or not", async () => {
+      const { server, alice } = suite;
       const version = await createVersion(alice, "sklearn");
       const url = `${server.url}/api/v1/versions/${version.id}/requirements`;
       const declared = await fetch(url, {
@@ -338,6 +324,7 @@ describe.each(["fs", "s3"] as const)("bad uploads (%s driver)", (driverName) => 
   });
 
   it("keeps serving after all of it", async () => {
+    const { server } = suite;
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 });

@@ -1,59 +1,29 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createHarness,
-  startHttp,
-  type THarness,
-  type THttpServer,
-  type TSignedUp,
-} from "../test/harness";
+import { describe, expect, it } from "vitest";
 import {
   authHeaders,
   createVersion,
   fixture,
   listKeys,
   ONNX_FIXTURES,
+  putArtifact as putFile,
   sha256,
-  startTestDriver,
-  storageEnv,
+  useUploadSuite,
 } from "../test/uploads";
-import type { TTestDriver } from "@kubeserve/storage/testing";
 
 // The one-shot routes on both drivers: every fixture in, checksums back, and who may not upload.
 
 describe.each(["fs", "s3"] as const)("one-shot artifact uploads (%s driver)", (driverName) => {
-  let driver: TTestDriver;
-  let h: THarness;
-  let server: THttpServer;
-  let alice: TSignedUp;
-  let bob: TSignedUp;
+  const suite = useUploadSuite(driverName, { hasBob: true });
 
-  beforeAll(async () => {
-    driver = await startTestDriver(driverName);
-    h = await createHarness("postgres", storageEnv(driver));
-    await h.deps.storage.ensureReady();
-    server = await startHttp(h);
-    alice = await h.signUp("alice");
-    bob = await h.signUp("bob");
-  });
+  const putArtifact = (
+    versionId: string,
+    body: Buffer,
+    filename: string,
+    token = suite.alice.token,
+  ) => putFile(suite.server.url, token, versionId, filename, body);
 
-  afterAll(async () => {
-    await server?.close();
-    await h?.destroy();
-    await driver?.stop();
-  });
-
-  const putArtifact = (versionId: string, body: Buffer, filename: string, token = alice.token) =>
-    fetch(
-      `${server.url}/api/v1/versions/${versionId}/artifact?filename=${encodeURIComponent(filename)}`,
-      {
-        method: "PUT",
-        headers: { ...authHeaders(token), "content-type": "application/octet-stream" },
-        body,
-      },
-    );
-
-  const postForm = (versionId: string, form: FormData, token = alice.token) =>
-    fetch(`${server.url}/api/v1/versions/${versionId}/upload`, {
+  const postForm = (versionId: string, form: FormData, token = suite.alice.token) =>
+    fetch(`${suite.server.url}/api/v1/versions/${versionId}/upload`, {
       method: "POST",
       headers: authHeaders(token),
       body: form,
@@ -62,6 +32,7 @@ describe.each(["fs", "s3"] as const)("one-shot artifact uploads (%s driver)", (d
   it.each(ONNX_FIXTURES)(
     "PUT stores %s.onnx, reads its signature and makes the version ready",
     async (name) => {
+      const { h, alice } = suite;
       const data = fixture(`${name}.onnx`);
       const version = await createVersion(alice);
       const response = await putArtifact(version.id, data, `${name}.onnx`);
@@ -86,6 +57,7 @@ describe.each(["fs", "s3"] as const)("one-shot artifact uploads (%s driver)", (d
   );
 
   it.each(ONNX_FIXTURES)("POST multipart stores %s.onnx with the same checksum", async (name) => {
+    const { alice } = suite;
     const data = fixture(`${name}.onnx`);
     const version = await createVersion(alice);
     const form = new FormData();
@@ -97,6 +69,7 @@ describe.each(["fs", "s3"] as const)("one-shot artifact uploads (%s driver)", (d
   });
 
   it("takes a file over the API's 1 MiB JSON limit (mlp-wide is 5 MB)", async () => {
+    const { h, alice } = suite;
     expect(fixture("mlp-wide.onnx").length).toBeGreaterThan(h.config.maxBodyBytes);
     const version = await createVersion(alice);
     const response = await putArtifact(version.id, fixture("mlp-wide.onnx"), "model.onnx");
@@ -104,6 +77,7 @@ describe.each(["fs", "s3"] as const)("one-shot artifact uploads (%s driver)", (d
   });
 
   it("takes the file name from Content-Disposition, filename* first", async () => {
+    const { server, alice } = suite;
     const version = await createVersion(alice);
     const response = await fetch(`${server.url}/api/v1/versions/${version.id}/artifact`, {
       method: "PUT",
@@ -120,6 +94,7 @@ describe.each(["fs", "s3"] as const)("one-shot artifact uploads (%s driver)", (d
   });
 
   it("stores a scikit-learn file with its requirements; the scan and the sandboxed load make it ready", async () => {
+    const { alice } = suite;
     const version = await createVersion(alice, "sklearn");
     const form = new FormData();
     form.append("requirements", new Blob(["scikit-learn==1.2.1\n"]), "requirements.txt");
@@ -137,6 +112,7 @@ describe.each(["fs", "s3"] as const)("one-shot artifact uploads (%s driver)", (d
   });
 
   it("takes requirements by PUT before the file, and as a text field after it", async () => {
+    const { server, alice } = suite;
     const version = await createVersion(alice, "sklearn");
     const put = await fetch(`${server.url}/api/v1/versions/${version.id}/requirements`, {
       method: "PUT",
@@ -168,6 +144,7 @@ describe.each(["fs", "s3"] as const)("one-shot artifact uploads (%s driver)", (d
   });
 
   it("a scanned scikit-learn version is immutable: a second upload → 409, the first file kept", async () => {
+    const { h, alice } = suite;
     const version = await createVersion(alice, "sklearn");
     expect((await putArtifact(version.id, fixture("iris-logreg.joblib"), "a.joblib")).status).toBe(
       200,
@@ -181,6 +158,7 @@ describe.each(["fs", "s3"] as const)("one-shot artifact uploads (%s driver)", (d
   });
 
   it("version.uploadStatus and version.signature follow the upload; another tenant gets NOT_FOUND", async () => {
+    const { h, alice, bob } = suite;
     const version = await createVersion(alice);
     expect(await alice.api.version.uploadStatus({ id: version.id })).toMatchObject({
       state: "idle",
@@ -216,6 +194,7 @@ describe.each(["fs", "s3"] as const)("one-shot artifact uploads (%s driver)", (d
     ];
 
     it.each(routes)("$method …/$path without a credential → 401, nothing stored", async (route) => {
+      const { h, server, alice } = suite;
       const version = await createVersion(alice);
       const response = await fetch(`${server.url}/api/v1/versions/${version.id}/${route.path}`, {
         method: route.method,
@@ -228,6 +207,7 @@ describe.each(["fs", "s3"] as const)("one-shot artifact uploads (%s driver)", (d
     });
 
     it.each(routes)("$method …/$path with a bad API key → 401", async (route) => {
+      const { server, alice } = suite;
       const version = await createVersion(alice);
       const response = await fetch(`${server.url}/api/v1/versions/${version.id}/${route.path}`, {
         method: route.method,
@@ -240,6 +220,7 @@ describe.each(["fs", "s3"] as const)("one-shot artifact uploads (%s driver)", (d
     it.each(routes)(
       "$method …/$path as another tenant → 404, like an unknown version",
       async (route) => {
+        const { server, alice, bob } = suite;
         const version = await createVersion(alice, "sklearn");
         const asBob = await fetch(`${server.url}/api/v1/versions/${version.id}/${route.path}`, {
           method: route.method,
@@ -260,6 +241,7 @@ describe.each(["fs", "s3"] as const)("one-shot artifact uploads (%s driver)", (d
     );
 
     it("an API key of the owner works like the access token", async () => {
+      const { server, alice } = suite;
       const key = await alice.api.apiKey.create({ name: "ci" });
       const version = await createVersion(alice);
       const response = await fetch(

@@ -1,43 +1,26 @@
-import type { TTestDriver } from "@kubeserve/storage/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { sweepArtifacts } from "../services/artifact-sweep.service";
-import {
-  createHarness,
-  startHttp,
-  type THarness,
-  type THttpServer,
-  type TSignedUp,
-} from "../test/harness";
 import {
   authHeaders,
   createVersion,
   fixture,
   listKeys,
   sha256,
-  startTestDriver,
-  storageEnv,
+  useUploadSuite,
 } from "../test/uploads";
 import { Readable } from "node:stream";
 
 // Owner download (Range, ETag, Digest), delete removing the object, and the orphan sweep, on both drivers.
 
 describe.each(["fs", "s3"] as const)("artifact download and clean-up (%s driver)", (driverName) => {
-  let driver: TTestDriver;
-  let h: THarness;
-  let server: THttpServer;
-  let alice: TSignedUp;
-  let bob: TSignedUp;
+  const suite = useUploadSuite(driverName, { hasBob: true });
   const data = fixture("mlp-64.onnx");
   let versionId: string;
   let artifactUrl: string;
 
+  // After the suite's own beforeAll, which registered first.
   beforeAll(async () => {
-    driver = await startTestDriver(driverName);
-    h = await createHarness("postgres", storageEnv(driver));
-    await h.deps.storage.ensureReady();
-    server = await startHttp(h);
-    alice = await h.signUp("alice");
-    bob = await h.signUp("bob");
+    const { server, alice } = suite;
     const version = await createVersion(alice);
     versionId = version.id;
     artifactUrl = `${server.url}/api/v1/versions/${versionId}/artifact`;
@@ -49,13 +32,8 @@ describe.each(["fs", "s3"] as const)("artifact download and clean-up (%s driver)
     expect(upload.status).toBe(200);
   });
 
-  afterAll(async () => {
-    await server?.close();
-    await h?.destroy();
-    await driver?.stop();
-  });
-
   it("streams the whole file with Content-Length, ETag and Digest", async () => {
+    const { alice } = suite;
     const response = await fetch(artifactUrl, { headers: authHeaders(alice.token) });
     expect(response.status).toBe(200);
     expect(response.headers.get("content-length")).toBe(String(data.length));
@@ -73,6 +51,7 @@ describe.each(["fs", "s3"] as const)("artifact download and clean-up (%s driver)
     ["bytes=-500", data.length - 500, data.length - 1],
     [`bytes=100-${data.length + 1000}`, 100, data.length - 1],
   ])("serves Range %s as 206", async (range, start, end) => {
+    const { alice } = suite;
     const response = await fetch(artifactUrl, { headers: { ...authHeaders(alice.token), range } });
     expect(response.status).toBe(206);
     expect(response.headers.get("content-range")).toBe(`bytes ${start}-${end}/${data.length}`);
@@ -80,6 +59,7 @@ describe.each(["fs", "s3"] as const)("artifact download and clean-up (%s driver)
   });
 
   it("answers 416 outside the file, 304 for a matching If-None-Match, whole file for a stale If-Range", async () => {
+    const { alice } = suite;
     const outside = await fetch(artifactUrl, {
       headers: { ...authHeaders(alice.token), range: `bytes=${data.length}-` },
     });
@@ -98,6 +78,7 @@ describe.each(["fs", "s3"] as const)("artifact download and clean-up (%s driver)
   });
 
   it("refuses no credential (401), another tenant (404) and a version without a file (404)", async () => {
+    const { server, alice, bob } = suite;
     expect((await fetch(artifactUrl)).status).toBe(401);
     const asBob = await fetch(artifactUrl, { headers: authHeaders(bob.token) });
     expect(asBob.status).toBe(404);
@@ -112,6 +93,7 @@ describe.each(["fs", "s3"] as const)("artifact download and clean-up (%s driver)
   });
 
   it("deleting a version deletes its object", async () => {
+    const { h, server, alice } = suite;
     const version = await createVersion(alice);
     await fetch(`${server.url}/api/v1/versions/${version.id}/artifact?filename=doomed.onnx`, {
       method: "PUT",
@@ -125,6 +107,7 @@ describe.each(["fs", "s3"] as const)("artifact download and clean-up (%s driver)
   });
 
   it("the sweep removes objects and expired uploads nothing points at, and keeps the rest", async () => {
+    const { h, alice } = suite;
     const stray = `models/${alice.userId}/gone/v1/stray.onnx`;
     await h.deps.storage.put(stray, Readable.from([Buffer.from("left behind")]));
     const version = await createVersion(alice);

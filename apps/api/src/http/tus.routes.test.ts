@@ -3,61 +3,37 @@ import { createReadStream, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { TTestDriver } from "@kubeserve/storage/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sweepArtifacts } from "../services/artifact-sweep.service";
 import { uploadArtifact } from "../upload-client";
 import {
-  createHarness,
-  startHttp,
-  type THarness,
-  type THttpServer,
-  type TSignedUp,
-} from "../test/harness";
-import {
   authHeaders,
+  createTusUpload,
   createVersion,
+  encodeTusMetadata as meta,
   fixture,
+  headTusUpload,
   ONNX_FIXTURES,
+  patchTusUpload,
   sha256,
-  startTestDriver,
-  storageEnv,
+  tusHeaders,
+  tusLocation,
+  useUploadSuite,
 } from "../test/uploads";
 
 // Resumable uploads through tus on both drivers, with the typed helper the dashboard will use.
 
-const tusHeaders = { "tus-resumable": "1.0.0" };
-const meta = (fields: Record<string, string>) =>
-  Object.entries(fields)
-    .map(([k, v]) => `${k} ${Buffer.from(v).toString("base64")}`)
-    .join(",");
-
 describe.each(["fs", "s3"] as const)("tus uploads (%s driver)", (driverName) => {
-  let driver: TTestDriver;
-  let h: THarness;
-  let server: THttpServer;
-  let alice: TSignedUp;
-  let bob: TSignedUp;
-  const client = () => ({ url: server.url, token: alice.token });
-
-  beforeAll(async () => {
-    driver = await startTestDriver(driverName);
-    h = await createHarness("postgres", { ...storageEnv(driver), WEB_ORIGIN: "http://web.test" });
-    await h.deps.storage.ensureReady();
-    server = await startHttp(h);
-    alice = await h.signUp("alice");
-    bob = await h.signUp("bob");
+  const suite = useUploadSuite(driverName, {
+    env: { WEB_ORIGIN: "http://web.test" },
+    hasBob: true,
   });
-
-  afterAll(async () => {
-    await server?.close();
-    await h?.destroy();
-    await driver?.stop();
-  });
+  const client = () => ({ url: suite.server.url, token: suite.alice.token });
 
   it.each(ONNX_FIXTURES)(
     "uploadArtifact puts %s.onnx into its version, ready with its signature",
     async (name) => {
+      const { h, alice } = suite;
       const data = fixture(`${name}.onnx`);
       const version = await createVersion(alice);
       await uploadArtifact(client(), version.id, data, {
@@ -78,6 +54,7 @@ describe.each(["fs", "s3"] as const)("tus uploads (%s driver)", (driverName) => 
     "a 300 MB upload interrupted at ~40% resumes from the acknowledged offset",
     { timeout: 300_000 },
     async () => {
+      const { alice } = suite;
       // A file stream, which tus-js-client can reopen at the server's offset (a plain stream cannot seek).
       const dir = await mkdtemp(path.join(tmpdir(), "ks-tus-"));
       const file = path.join(dir, "big.joblib");
@@ -131,6 +108,7 @@ describe.each(["fs", "s3"] as const)("tus uploads (%s driver)", (driverName) => 
   );
 
   it("two concurrent uploads to different versions both land", async () => {
+    const { alice } = suite;
     const [a, b] = [await createVersion(alice), await createVersion(alice)];
     await Promise.all([
       uploadArtifact(client(), a.id, fixture("mlp-64.onnx"), {
@@ -151,37 +129,22 @@ describe.each(["fs", "s3"] as const)("tus uploads (%s driver)", (driverName) => 
   });
 
   it("a second upload to a version with one in progress gets 409; a bad file fails the version", async () => {
+    const { server, alice } = suite;
     const version = await createVersion(alice);
     const create = () =>
-      fetch(`${server.url}/api/v1/uploads`, {
-        method: "POST",
-        headers: {
-          ...tusHeaders,
-          ...authHeaders(alice.token),
-          "upload-length": "100",
-          "upload-metadata": meta({ versionId: version.id, filename: "m.onnx" }),
-        },
-      });
+      createTusUpload(server.url, alice.token, { versionId: version.id, length: 100 });
     const first = await create();
     expect(first.status).toBe(201);
     expect((await create()).status).toBe(409);
-    const location = new URL(first.headers.get("location")!, `${server.url}/api/v1/uploads`).href;
-    const patch = await fetch(location, {
-      method: "PATCH",
-      headers: {
-        ...tusHeaders,
-        ...authHeaders(alice.token),
-        "upload-offset": "0",
-        "content-type": "application/offset+octet-stream",
-      },
-      body: Buffer.alloc(100, 1),
-    });
+    const location = tusLocation(server.url, first);
+    const patch = await patchTusUpload(location, alice.token, 0, Buffer.alloc(100, 1));
     expect(patch.status).toBe(400);
     expect(await patch.text()).toContain("not an ONNX model");
     expect((await alice.api.version.get({ id: version.id })).status).toBe("failed");
   });
 
   it("refuses at creation, naming the problem, and claims nothing: bad names, lengths and a ready version", async () => {
+    const { h, server, alice } = suite;
     const version = await createVersion(alice);
     const post = (headers: Record<string, string>) =>
       fetch(`${server.url}/api/v1/uploads`, {
@@ -227,22 +190,15 @@ describe.each(["fs", "s3"] as const)("tus uploads (%s driver)", (driverName) => 
   });
 
   it("checks the caller on every method: none 401, another tenant 404, GET never serves", async () => {
+    const { h, server, alice, bob } = suite;
     const version = await createVersion(alice);
-    const post = (token: string | undefined, versionId = version.id) =>
-      fetch(`${server.url}/api/v1/uploads`, {
-        method: "POST",
-        headers: {
-          ...tusHeaders,
-          ...(token ? authHeaders(token) : {}),
-          "upload-length": "1000",
-          "upload-metadata": meta({ versionId, filename: "m.onnx" }),
-        },
-      });
+    const post = (token: string | undefined) =>
+      createTusUpload(server.url, token, { versionId: version.id, length: 1000 });
     expect((await post(undefined)).status).toBe(401);
     expect((await post(bob.token)).status).toBe(404);
     const created = await post(alice.token);
     expect(created.status).toBe(201);
-    const location = new URL(created.headers.get("location")!, `${server.url}/api/v1/uploads`).href;
+    const location = tusLocation(server.url, created);
     for (const method of ["HEAD", "PATCH", "DELETE", "GET"]) {
       const anonymous = await fetch(location, { method, headers: tusHeaders });
       expect(anonymous.status, `${method} without a credential`).toBe(401);
@@ -252,10 +208,7 @@ describe.each(["fs", "s3"] as const)("tus uploads (%s driver)", (driverName) => 
       });
       expect(asBob.status, `${method} as another tenant`).toBe(method === "GET" ? 400 : 404);
     }
-    const head = await fetch(location, {
-      method: "HEAD",
-      headers: { ...tusHeaders, ...authHeaders(alice.token) },
-    });
+    const head = await headTusUpload(location, alice.token);
     expect(head.headers.get("upload-offset")).toBe("0");
     const cancel = await fetch(location, {
       method: "DELETE",
@@ -266,17 +219,13 @@ describe.each(["fs", "s3"] as const)("tus uploads (%s driver)", (driverName) => 
   });
 
   it("a chunked PATCH body longer than the upload is cut off at its length (413), nothing past it kept", async () => {
+    const { server, alice } = suite;
     const version = await createVersion(alice);
-    const created = await fetch(`${server.url}/api/v1/uploads`, {
-      method: "POST",
-      headers: {
-        ...tusHeaders,
-        ...authHeaders(alice.token),
-        "upload-length": "1000",
-        "upload-metadata": meta({ versionId: version.id, filename: "m.onnx" }),
-      },
+    const created = await createTusUpload(server.url, alice.token, {
+      versionId: version.id,
+      length: 1000,
     });
-    const location = new URL(created.headers.get("location")!, `${server.url}/api/v1/uploads`).href;
+    const location = tusLocation(server.url, created);
     const patch = (body: RequestInit["body"], extra: Record<string, string> = {}) =>
       fetch(location, {
         method: "PATCH",
@@ -302,38 +251,22 @@ describe.each(["fs", "s3"] as const)("tus uploads (%s driver)", (driverName) => 
       { "upload-offset": "0" },
     );
     expect(tooLong.status).toBe(413);
-    const head = await fetch(location, {
-      method: "HEAD",
-      headers: { ...tusHeaders, ...authHeaders(alice.token) },
-    });
+    const head = await headTusUpload(location, alice.token);
     expect(Number(head.headers.get("upload-offset"))).toBeLessThanOrEqual(1000);
     expect((await alice.api.version.get({ id: version.id })).status).toBe("pending_upload");
   });
 
   it("an expired incomplete upload is removed with its parts and its claim", async () => {
+    const { h, server, alice } = suite;
     const version = await createVersion(alice);
-    const created = await fetch(`${server.url}/api/v1/uploads`, {
-      method: "POST",
-      headers: {
-        ...tusHeaders,
-        ...authHeaders(alice.token),
-        "upload-length": "1000",
-        "upload-metadata": meta({ versionId: version.id, filename: "m.onnx" }),
-      },
+    const created = await createTusUpload(server.url, alice.token, {
+      versionId: version.id,
+      length: 1000,
     });
     expect(created.status).toBe(201);
-    const location = new URL(created.headers.get("location")!, `${server.url}/api/v1/uploads`).href;
+    const location = tusLocation(server.url, created);
     const id = location.split("/").pop()!;
-    const partial = await fetch(location, {
-      method: "PATCH",
-      headers: {
-        ...tusHeaders,
-        ...authHeaders(alice.token),
-        "upload-offset": "0",
-        "content-type": "application/offset+octet-stream",
-      },
-      body: Buffer.alloc(400, 1),
-    });
+    const partial = await patchTusUpload(location, alice.token, 0, Buffer.alloc(400, 1));
     expect(partial.status).toBe(204);
     expect(partial.headers.get("upload-offset")).toBe("400");
     // The same store under a 1 ms expiry, as UPLOAD_EXPIRY_HOURS would be hours later.
@@ -356,14 +289,12 @@ describe.each(["fs", "s3"] as const)("tus uploads (%s driver)", (driverName) => 
       expirationPeriodInMilliseconds: 1,
     });
     await expect(fresh.getUpload(id)).rejects.toBeDefined();
-    const head = await fetch(location, {
-      method: "HEAD",
-      headers: { ...tusHeaders, ...authHeaders(alice.token) },
-    });
+    const head = await headTusUpload(location, alice.token);
     expect(head.status).toBe(404);
   });
 
   it("tells a server-side tus client (OPTIONS, no Origin) its limit, and a browser only its CORS rules", async () => {
+    const { h, server } = suite;
     const discovery = await fetch(`${server.url}/api/v1/uploads`, {
       method: "OPTIONS",
       headers: tusHeaders,
@@ -380,6 +311,7 @@ describe.each(["fs", "s3"] as const)("tus uploads (%s driver)", (driverName) => 
   });
 
   it("answers a browser from WEB_ORIGIN with the tus headers exposed", async () => {
+    const { server, alice } = suite;
     const preflight = await fetch(`${server.url}/api/v1/uploads`, {
       method: "OPTIONS",
       headers: {
@@ -394,16 +326,12 @@ describe.each(["fs", "s3"] as const)("tus uploads (%s driver)", (driverName) => 
       "upload-length",
     );
     const version = await createVersion(alice);
-    const created = await fetch(`${server.url}/api/v1/uploads`, {
-      method: "POST",
-      headers: {
-        ...tusHeaders,
-        ...authHeaders(alice.token),
-        origin: "http://web.test",
-        "upload-length": "10",
-        "upload-metadata": meta({ versionId: version.id, filename: "m.onnx" }),
-      },
-    });
+    const created = await createTusUpload(
+      server.url,
+      alice.token,
+      { versionId: version.id, length: 10 },
+      { origin: "http://web.test" },
+    );
     expect(created.headers.get("access-control-allow-origin")).toBe("http://web.test");
     const exposed = created.headers.get("access-control-expose-headers")?.toLowerCase() ?? "";
     for (const header of ["location", "upload-offset", "tus-resumable"])

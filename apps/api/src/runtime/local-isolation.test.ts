@@ -1,17 +1,17 @@
-import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { irisModelPath, readIrisSamples } from "../test/fixtures";
+import { readIrisSamples } from "../test/fixtures";
 import { testConfig } from "../test/harness";
 import type { TDesiredDeployment, TRuntimeDriver } from "./driver";
 import { isolatedIdsFor } from "./local-isolation";
 import { launchFor } from "./local-launch";
 import { spawnReplica } from "./local-process";
 import { createLocalDriver } from "./local.driver";
+import { desiredLocal as desired } from "./local-fixtures";
 import { runSklearnTool } from "./sklearn-tools";
 
 // RUNTIME_ISOLATION (on by default when the API is root): each deployment's replicas run under their own
@@ -50,20 +50,6 @@ function makeHome() {
     RUNTIME_READY_TIMEOUT_SECONDS: "90",
   });
   return { home, config };
-}
-
-function desired(overrides: Partial<TDesiredDeployment> = {}): TDesiredDeployment {
-  return {
-    id: randomUUID(),
-    name: "iris",
-    modelName: "iris",
-    generation: 1,
-    model: { uri: irisModelPath, sha256: "" },
-    replicas: 1,
-    resources: {},
-    runtimeOptions: { batching: "auto", maxBatchSize: 32, maxQueueDelayMs: 1 },
-    ...overrides,
-  };
 }
 
 function statusUids(pid: number | undefined): { uid: number; groups: string } {

@@ -1,5 +1,4 @@
 import { spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
@@ -10,9 +9,10 @@ import { waitFor } from "@kubeserve/testing";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { testConfig } from "../test/harness";
-import { irisModelPath, readIrisSamples } from "../test/fixtures";
-import type { TDesiredDeployment, TRuntimeDriver } from "./driver";
+import { readIrisSamples } from "../test/fixtures";
+import type { TRuntimeDriver } from "./driver";
 import { createLocalDriver } from "./local.driver";
+import { desiredLocal as desired } from "./local-fixtures";
 import { isAlive } from "./local-process";
 
 const testDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../test");
@@ -26,20 +26,6 @@ function runtimeConfig(dir: string, overrides: Record<string, string> = {}) {
     RUNTIME_STOP_GRACE_SECONDS: "3",
     ...overrides,
   }).runtime;
-}
-
-function desired(overrides: Partial<TDesiredDeployment> = {}): TDesiredDeployment {
-  return {
-    id: randomUUID(),
-    name: "iris",
-    modelName: "iris",
-    generation: 1,
-    model: { uri: irisModelPath, sha256: "" },
-    replicas: 1,
-    resources: {},
-    runtimeOptions: { batching: "auto", maxBatchSize: 32, maxQueueDelayMs: 1 },
-    ...overrides,
-  };
 }
 
 async function predict(origin: string, token: string | undefined) {

@@ -5,9 +5,9 @@ import path from "node:path";
 import { waitFor } from "@kubeserve/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, failureOf, type THarness, type TSignedUp } from "../test/harness";
-import { seedReadyVersion } from "../test/ready-version";
+import { freePort, hasPrometheus, startPrometheus, stopChild } from "../test/prometheus";
+import { seedRunningDeployment } from "../test/prometheus";
 import { promqlFor } from "./prometheus-metrics";
-import { freePort, hasPrometheus, startPrometheus, stopChild } from "./prometheus-metrics.fixtures";
 import { startRayExporter, type TRayApp } from "./prometheus-metrics.ray-exporter";
 
 // deployment.metrics of a `ray` deployment from Prometheus: the real Debian `prometheus` binary scrapes a
@@ -20,27 +20,12 @@ const rayMetricsPy = path.resolve(
   "../../../../runtimes/sklearn/kubeserve_sklearn/ray_metrics.py",
 );
 
-async function createRayDeployment(h: THarness, user: TSignedUp, name: string): Promise<string> {
-  const model = await user.api.model.create({ name });
-  const version = await user.api.version.create({
-    modelId: model.id,
-    tag: "v1",
-    framework: "onnx",
+function createRayDeployment(h: THarness, user: TSignedUp, name: string): Promise<string> {
+  return seedRunningDeployment(h, user, {
+    modelName: name,
+    name: `${name}-on-ray`,
+    runtime: "ray",
   });
-  await seedReadyVersion(h.deps, { userId: user.userId, versionId: version.id });
-  // As the ray driver leaves it; this API has no Ray runtime, so the row is written directly.
-  const row = await h.deps.db.deployment.create({
-    data: {
-      ownerId: user.userId,
-      modelId: model.id,
-      versionId: version.id,
-      name: `${name}-on-ray`,
-      runtime: "ray",
-      status: "running",
-    },
-    select: { id: true },
-  });
-  return row.id;
 }
 
 describe.skipIf(!hasPrometheus)("deployment.metrics of ray deployments (real prometheus)", () => {

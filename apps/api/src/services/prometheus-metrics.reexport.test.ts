@@ -13,7 +13,7 @@ import {
   type THarness,
   type THttpServer,
 } from "../test/harness";
-import { freePort, hasPrometheus, startPrometheus, stopChild } from "./prometheus-metrics.fixtures";
+import { freePort, hasPrometheus, startPrometheus, stopChild } from "../test/prometheus";
 import { renderReplicaExposition } from "./prometheus-metrics.reexport";
 
 // The metrics port re-exports the `local` replicas' own series (the compose stack's Prometheus cannot

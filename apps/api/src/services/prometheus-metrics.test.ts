@@ -3,9 +3,9 @@ import { waitFor } from "@kubeserve/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { irisModelPath } from "../test/fixtures";
 import { createHarness, failureOf, type THarness, type TSignedUp } from "../test/harness";
-import { seedReadyVersion } from "../test/ready-version";
+import { freePort, hasPrometheus, startPrometheus, stopChild } from "../test/prometheus";
+import { seedRunningDeployment } from "../test/prometheus";
 import { promqlFor } from "./prometheus-metrics";
-import { freePort, hasPrometheus, startPrometheus, stopChild } from "./prometheus-metrics.fixtures";
 
 // deployment.metrics of a kubernetes deployment from Prometheus: the real Debian `prometheus` binary
 // scrapes the real model server (labelled with the deployment's id, as in a pod) every second, and the
@@ -24,27 +24,12 @@ describe.skipIf(!hasPrometheus)(
       const [serverPort, promPort] = [await freePort(), await freePort()];
       h = await createHarness("postgres", { PROMETHEUS_URL: `http://127.0.0.1:${promPort}` });
       user = await h.signUp("prom");
-      const model = await user.api.model.create({ name: "iris" });
-      const version = await user.api.version.create({
-        modelId: model.id,
-        tag: "v1",
-        framework: "onnx",
+      // The model server below plays the kubernetes deployment's pod.
+      deploymentId = await seedRunningDeployment(h, user, {
+        modelName: "iris",
+        name: "on-k8s",
+        runtime: "kubernetes",
       });
-      await seedReadyVersion(h.deps, { userId: user.userId, versionId: version.id });
-      // A kubernetes deployment as the driver leaves it; this API has no kubernetes runtime, so it is
-      // written directly (the model server below plays its pod).
-      const row = await h.deps.db.deployment.create({
-        data: {
-          ownerId: user.userId,
-          modelId: model.id,
-          versionId: version.id,
-          name: "on-k8s",
-          runtime: "kubernetes",
-          status: "running",
-        },
-        select: { id: true },
-      });
-      deploymentId = row.id;
       server = spawn(process.execPath, [h.config.runtime.inferenceCli], {
         env: {
           KUBESERVE_MODEL: irisModelPath,

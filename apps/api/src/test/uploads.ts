@@ -5,7 +5,14 @@ import path from "node:path";
 import type { TArtifactStore } from "@kubeserve/storage";
 import { startTestDriver, type TTestDriver } from "@kubeserve/storage/testing";
 import onnxProto from "onnx-proto";
-import type { TSignedUp } from "./harness";
+import { afterAll, beforeAll } from "vitest";
+import {
+  createHarness,
+  startHttp,
+  type THarness,
+  type THttpServer,
+  type TSignedUp,
+} from "./harness";
 import { recordErrorText } from "./leak-guard";
 
 // Shared by the upload suites: fixtures, a version to upload into, and raw HTTP for bodies that lie.
@@ -45,6 +52,40 @@ export function storageEnv(driver: TTestDriver): Record<string, string> {
 
 export { startTestDriver };
 
+export type TUploadSuite = {
+  driver: TTestDriver;
+  h: THarness;
+  server: THttpServer;
+  alice: TSignedUp;
+  /** Signed up only when the suite asks for bob. */
+  bob: TSignedUp;
+};
+
+/**
+ * Registers the suite's hooks: a store on `driverName`, a PostgreSQL harness pointed at it (plus `env`),
+ * real HTTP, and alice (and bob) signed up. The fields are filled in by beforeAll.
+ */
+export function useUploadSuite(
+  driverName: "fs" | "s3",
+  options: { env?: Record<string, string>; hasBob?: boolean } = {},
+): TUploadSuite {
+  const suite = {} as TUploadSuite;
+  beforeAll(async () => {
+    suite.driver = await startTestDriver(driverName);
+    suite.h = await createHarness("postgres", { ...storageEnv(suite.driver), ...options.env });
+    await suite.h.deps.storage.ensureReady();
+    suite.server = await startHttp(suite.h);
+    suite.alice = await suite.h.signUp("alice");
+    if (options.hasBob) suite.bob = await suite.h.signUp("bob");
+  });
+  afterAll(async () => {
+    await suite.server?.close();
+    await suite.h?.destroy();
+    await suite.driver?.stop();
+  });
+  return suite;
+}
+
 export async function listKeys(store: TArtifactStore, prefix = "models/"): Promise<string[]> {
   const keys: string[] = [];
   for await (const object of store.list(prefix)) keys.push(object.key);
@@ -83,6 +124,84 @@ export function rawRequest(
 
 export function authHeaders(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` };
+}
+
+/** The one-shot upload: the whole file as the body of a PUT. */
+export function putArtifact(
+  serverUrl: string,
+  token: string,
+  versionId: string,
+  filename: string,
+  body: Buffer,
+): Promise<Response> {
+  return fetch(
+    `${serverUrl}/api/v1/versions/${versionId}/artifact?filename=${encodeURIComponent(filename)}`,
+    {
+      method: "PUT",
+      headers: { ...authHeaders(token), "content-type": "application/octet-stream" },
+      body,
+    },
+  );
+}
+
+export const tusHeaders = { "tus-resumable": "1.0.0" };
+
+/** Upload-Metadata as tus writes it: `key base64(value)` pairs, comma-separated. */
+export function encodeTusMetadata(fields: Record<string, string>): string {
+  return Object.entries(fields)
+    .map(([k, v]) => `${k} ${Buffer.from(v).toString("base64")}`)
+    .join(",");
+}
+
+/** POSTs a tus creation for `versionId`; `token` undefined sends no credential. */
+export function createTusUpload(
+  serverUrl: string,
+  token: string | undefined,
+  upload: { versionId: string; length: number; filename?: string },
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(`${serverUrl}/api/v1/uploads`, {
+    method: "POST",
+    headers: {
+      ...tusHeaders,
+      ...(token ? authHeaders(token) : {}),
+      "upload-length": String(upload.length),
+      "upload-metadata": encodeTusMetadata({
+        versionId: upload.versionId,
+        filename: upload.filename ?? "m.onnx",
+      }),
+      ...headers,
+    },
+  });
+}
+
+/** The absolute URL of the upload a tus creation answered with. */
+export function tusLocation(serverUrl: string, created: Response): string {
+  return new URL(created.headers.get("location")!, `${serverUrl}/api/v1/uploads`).href;
+}
+
+/** PATCHes `body` at `offset` of the upload at `location`. */
+export function patchTusUpload(
+  location: string,
+  token: string,
+  offset: number,
+  body: Buffer,
+): Promise<Response> {
+  return fetch(location, {
+    method: "PATCH",
+    headers: {
+      ...tusHeaders,
+      ...authHeaders(token),
+      "content-type": "application/offset+octet-stream",
+      "upload-offset": String(offset),
+    },
+    body,
+  });
+}
+
+/** HEAD of the upload at `location`, where the server says how many bytes it holds. */
+export function headTusUpload(location: string, token: string): Promise<Response> {
+  return fetch(location, { method: "HEAD", headers: { ...tusHeaders, ...authHeaders(token) } });
 }
 
 const { onnx } = onnxProto;

@@ -4,9 +4,11 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { waitFor } from "@kubeserve/testing";
+import type { THarness, TSignedUp } from "./harness";
+import { seedReadyVersion } from "./ready-version";
 
-// The real Debian `prometheus` binary for the deployment.metrics tests: one static scrape target, scraped
-// every second, answering on a free loopback port.
+// The real Debian `prometheus` binary for the deployment.metrics tests (one static scrape target, scraped
+// every second, answering on a free loopback port), and the deployment rows whose series it is asked for.
 
 export const prometheusBin = "/usr/bin/prometheus";
 export const hasPrometheus = existsSync(prometheusBin);
@@ -60,4 +62,34 @@ export async function startPrometheus(options: {
     { what: "Prometheus ready", timeoutMs: 30_000 },
   );
   return child;
+}
+
+/**
+ * A model with one ready iris version and a `running` deployment of `runtime`, as that runtime's driver
+ * leaves it: this API runs no Ray or kubernetes runtime, so the row is written directly. Returns its id.
+ */
+export async function seedRunningDeployment(
+  h: THarness,
+  user: TSignedUp,
+  options: { modelName: string; name: string; runtime: "ray" | "kubernetes" },
+): Promise<string> {
+  const model = await user.api.model.create({ name: options.modelName });
+  const version = await user.api.version.create({
+    modelId: model.id,
+    tag: "v1",
+    framework: "onnx",
+  });
+  await seedReadyVersion(h.deps, { userId: user.userId, versionId: version.id });
+  const row = await h.deps.db.deployment.create({
+    data: {
+      ownerId: user.userId,
+      modelId: model.id,
+      versionId: version.id,
+      name: options.name,
+      runtime: options.runtime,
+      status: "running",
+    },
+    select: { id: true },
+  });
+  return row.id;
 }
