@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,6 +31,14 @@ describe("request log lines (LOG_REQUESTS)", () => {
     try {
       expect((await app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
       expect((await app.inject({ method: "GET", url: "/trpc/nope" })).statusCode).toBe(404);
+      // Predictions are answered by the raw fast path on the HTTP server, which inject() does not reach.
+      const base = await app.listen({ host: "127.0.0.1", port: 0 });
+      const predicted = await fetch(`${base}/api/v1/predict/${randomUUID()}`, {
+        method: "POST",
+        headers: { authorization: "Bearer ks_notakey", "content-type": "application/json" },
+        body: JSON.stringify({ instances: [[1, 2, 3, 4]] }),
+      });
+      expect(predicted.status).toBe(401);
     } finally {
       await app.close();
     }
@@ -39,12 +48,13 @@ describe("request log lines (LOG_REQUESTS)", () => {
   it("logs one info line per request by default", async () => {
     expect(readApiConfig({ KUBESERVE_HOME: h.config.homeDir }).isLoggingRequests).toBe(true);
     const lines = await requestLines({});
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
     expect(JSON.parse(lines[1] ?? "{}")).toMatchObject({
       level: 30,
       url: "/trpc/nope",
       status: 404,
     });
+    expect(JSON.parse(lines[2] ?? "{}")).toMatchObject({ level: 30, status: 401 });
   });
 
   it("logs none with LOG_REQUESTS=false, and refuses a value that is not a boolean", async () => {

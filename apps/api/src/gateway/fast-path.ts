@@ -147,7 +147,7 @@ export function installFastPath(app: FastifyInstance, deps: TDeps): void {
     isClosing = true;
     done();
   });
-  const isLoggingRequests = deps.log.isLevelEnabled("info");
+  const isLoggingRequests = deps.config.isLoggingRequests && deps.log.isLevelEnabled("info");
   const maxBodyBytes = deps.config.gateway.maxBodyBytes;
   server.removeAllListeners("request");
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
