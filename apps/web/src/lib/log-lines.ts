@@ -84,7 +84,12 @@ function showValue(value: unknown): string {
     const { type, message } = value as { type?: unknown; message?: unknown };
     return typeof type === "string" ? `${type}: ${String(message)}` : String(message);
   }
-  const text = typeof value === "string" ? value : JSON.stringify(value);
+  // A list of names (the model server's inputs/outputs) reads better bare than as escaped JSON.
+  const isNameList =
+    Array.isArray(value) &&
+    value.every((item) => typeof item === "string" || typeof item === "number");
+  const text =
+    typeof value === "string" ? value : isNameList ? value.join(",") : JSON.stringify(value);
   return text.length > maxFieldLength ? `${text.slice(0, maxFieldLength - 1)}…` : text;
 }
 

@@ -52,8 +52,9 @@ const replicaColumns: readonly TDataTableColumn<TDeployment["currentReplicas"][n
 /** The replicas serving now, with their health, and the status history with each change's reason. */
 export function DeploymentActivity({ deployment }: { deployment: TDeployment }) {
   const replicas = deployment.currentReplicas;
+  // grid-cols-1 is minmax(0, 1fr): the replica table's min width scrolls in its card, not the page.
   return (
-    <div className="grid gap-6 lg:grid-cols-2">
+    <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
       <Card title="Replicas">
         {replicas.length === 0 ? (
           <p className="text-sm text-slate-500">No replica is running.</p>

@@ -94,7 +94,7 @@ describe("TryItPanel", () => {
     fireEvent.click(screen.getByRole("button", { name: "Send" }));
     const outputs = await screen.findByRole("table", { name: "Outputs" });
     expect(within(outputs).getByText("probabilities")).toBeTruthy();
-    expect(within(outputs).getByText("[0.97,0.02,0.01]")).toBeTruthy();
+    expect(within(outputs).getByText("[0.97, 0.02, 0.01]")).toBeTruthy();
     expect(await screen.findByRole("img", { name: "Class probabilities" })).toBeTruthy();
     expect(fetchMock.mock.calls[0]?.[0]).toBe(`/api/try/${deploymentId}?model=iris`);
     expect(sentBodies()).toEqual([

@@ -2,7 +2,7 @@
 
 import { ErrorNotice } from "@kubeserve/ui";
 import dynamic from "next/dynamic";
-import { probabilityBars, type TTryResult } from "~/lib/try-it";
+import { formatOutputData, probabilityBars, type TTryResult } from "~/lib/try-it";
 
 // Recharts loads only when there is something to draw.
 const ProbabilityChart = dynamic(() => import("./probability-chart"), { ssr: false });
@@ -12,11 +12,6 @@ export type TTryAnswer = {
   roundTripMs: number;
   upstreamMs: number | undefined;
 };
-
-function formatData(data: unknown[]): string {
-  const text = JSON.stringify(data);
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
-}
 
 /** The model's answer: latency, the outputs as a table and class probabilities as bars. */
 export function TryItResult({ answer }: { answer: TTryAnswer | undefined }) {
@@ -59,7 +54,7 @@ export function TryItResult({ answer }: { answer: TTryAnswer | undefined }) {
                     <td className="py-1.5 pr-3 font-mono text-xs">{output.name}</td>
                     <td className="py-1.5 pr-3 font-mono text-xs">{output.datatype}</td>
                     <td className="py-1.5 font-mono text-xs break-all">
-                      {formatData(output.data)}
+                      {formatOutputData(output.data)}
                     </td>
                   </tr>
                 ))}
