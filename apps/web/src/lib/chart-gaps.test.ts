@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gapFactor, insertGaps } from "./chart-gaps";
+import { gapFactor, insertGaps, isIsolatedPoint } from "./chart-gaps";
 
 const start = Date.UTC(2026, 11, 3, 12, 0, 0);
 const at = (seconds: number) => new Date(start + seconds * 1000).toISOString();
@@ -49,5 +49,24 @@ describe("insertGaps", () => {
   it("keeps nulls the API sent (no requests, no latency) and answers [] for no samples", () => {
     expect(insertGaps([sample(0, null)], 10)[0]?.p50Ms).toBeNull();
     expect(insertGaps([], 10, start)).toEqual([]);
+  });
+});
+
+describe("isIsolatedPoint", () => {
+  it("finds a value with no value either side (it needs a dot), not one inside or ending a line", () => {
+    const rows = insertGaps(
+      [sample(0, null), sample(10, 7), sample(20, null), sample(30, 3), sample(40, 5)],
+      10,
+    );
+    expect(rows.map((_, i) => isIsolatedPoint(rows, i, "p50Ms"))).toEqual([
+      false,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    const [only] = [insertGaps([sample(0, 9)], 10)];
+    expect(isIsolatedPoint(only, 0, "p50Ms")).toBe(true);
+    expect(isIsolatedPoint(rows, 1, "requestsPerSecond")).toBe(false);
   });
 });

@@ -38,3 +38,16 @@ export function insertGaps<T extends { at: string }>(
   }
   return rows;
 }
+
+/**
+ * Whether row `index` has a value for `key` and neither neighbour has one: without connectNulls such a
+ * sample (latency of the one busy interval between idle ones) draws no segment, so the chart needs a dot.
+ */
+export function isIsolatedPoint<T>(
+  rows: readonly TChartRow<T>[],
+  index: number,
+  key: keyof T,
+): boolean {
+  const hasValue = (i: number) => typeof rows[i]?.[key] === "number";
+  return hasValue(index) && !hasValue(index - 1) && !hasValue(index + 1);
+}

@@ -37,6 +37,20 @@ describe("parseLogLine", () => {
     );
   });
 
+  it("shows a list of names comma-separated, other arrays and objects as JSON", () => {
+    const line = JSON.stringify({
+      level: 30,
+      time,
+      inputs: ["input:FP32[-1,4]"],
+      outputs: ["probabilities:FP32[-1,3]", "label:INT64[-1]"],
+      shape: { rows: 2 },
+      msg: "model ready",
+    });
+    expect(formatLogLine(line, "UTC")).toBe(
+      `12:00:01.250 INFO  model ready inputs=input:FP32[-1,4] outputs=probabilities:FP32[-1,3],label:INT64[-1] shape="{\\"rows\\":2}"`,
+    );
+  });
+
   it("shows an error object by its type and message, not its stack", () => {
     const line = JSON.stringify({
       level: 50,
@@ -59,7 +73,7 @@ describe("parseLogLine", () => {
       isAuthRequired: true,
     });
     expect(formatLogLine(line)).toBe(
-      'INFO  model ready inputs=[input:FP32[-1,4]] outputs=[probabilities:FP32[-1,3],label:INT64[-1]] batching={"maxBatchSize":32} isAuthRequired=true',
+      'INFO  model ready inputs=input:FP32[-1,4] outputs=probabilities:FP32[-1,3],label:INT64[-1] batching="{\\"maxBatchSize\\":32}" isAuthRequired=true',
     );
   });
 

@@ -78,26 +78,23 @@ function readTime(value: unknown, timeZone: string | undefined): string | undefi
   }).format(new Date(ms));
 }
 
-function shorten(text: string): string {
-  return text.length > maxFieldLength ? `${text.slice(0, maxFieldLength - 1)}…` : text;
-}
-
 function showValue(value: unknown): string {
-  if (typeof value === "string") return value;
   // pino's err serializer: the message says what went wrong; the stack is in the raw logs.
   if (value !== null && typeof value === "object" && "message" in value) {
     const { type, message } = value as { type?: unknown; message?: unknown };
     return typeof type === "string" ? `${type}: ${String(message)}` : String(message);
   }
-  // ["input:FP32[-1,4]"] reads better as [input:FP32[-1,4]] than as escaped JSON.
-  if (Array.isArray(value) && value.every((item) => typeof item !== "object" || item === null)) {
-    return `[${value.map((item) => String(item)).join(",")}]`;
-  }
-  return JSON.stringify(value);
+  // A list of names (the model server's inputs/outputs) reads better bare than as escaped JSON.
+  const isNameList =
+    Array.isArray(value) &&
+    value.every((item) => typeof item === "string" || typeof item === "number");
+  const text =
+    typeof value === "string" ? value : isNameList ? value.join(",") : JSON.stringify(value);
+  return text.length > maxFieldLength ? `${text.slice(0, maxFieldLength - 1)}…` : text;
 }
 
 function quoteIfNeeded(text: string): string {
-  return text === "" || /\s/.test(text) ? JSON.stringify(text) : text;
+  return /^[^\s"=]*$/.test(text) && text !== "" ? text : JSON.stringify(text);
 }
 
 /** One log line, parsed when it is a JSON object with a message; `timeZone` is for tests (default: local). */
@@ -119,7 +116,7 @@ export function parseLogLine(raw: string, timeZone?: string): TLogLine {
   if (typeof message !== "string") return { isStructured: false, text: line };
   const fields = Object.entries(entries)
     .filter(([key, value]) => !hiddenKeys.has(key) && value !== undefined)
-    .map(([key, value]) => [key, quoteIfNeeded(shorten(showValue(value)))] as const);
+    .map(([key, value]) => [key, quoteIfNeeded(showValue(value))] as const);
   return {
     isStructured: true,
     time: readTime(entries.time, timeZone),

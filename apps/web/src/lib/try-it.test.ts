@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exampleRequest, probabilityBars, readTryResult } from "./try-it";
+import { exampleRequest, formatOutputData, probabilityBars, readTryResult } from "./try-it";
 
 const iris = {
   inputs: [{ name: "float_input", datatype: "FP32", shape: [-1, 4] }],
@@ -53,5 +53,20 @@ describe("try-it", () => {
     expect(
       probabilityBars({ ...probabilities, shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }),
     ).toBeUndefined();
+  });
+});
+
+describe("formatOutputData", () => {
+  it("rounds floats to 4 significant digits and keeps integers and strings as they are", () => {
+    expect(
+      formatOutputData([0.9815846681594849, 0.018415343016386032, 1.4496836620025988e-8]),
+    ).toBe("[0.9816, 0.01842, 1.45e-8]");
+    expect(formatOutputData([0, 2, "a,b"])).toBe('[0, 2, "a,b"]');
+  });
+
+  it("cuts a long output after 200 characters", () => {
+    const text = formatOutputData(Array.from({ length: 100 }, (_, i) => i));
+    expect(text).toHaveLength(201);
+    expect(text.endsWith("…")).toBe(true);
   });
 });

@@ -68,3 +68,18 @@ export function probabilityBars(output: TOutput): { label: string; value: number
   if (rows !== 1 || !/prob/i.test(output.name)) return undefined;
   return values.map((value, index) => ({ label: `class ${index}`, value }));
 }
+
+const maxDataChars = 200;
+
+// 4 significant digits: 0.9815846681594849 as 0.9816 and 1.4496836620025988e-8 as 1.45e-8 (the bars are exact).
+function roundNumber(value: unknown): unknown {
+  return typeof value === "number" && !Number.isInteger(value)
+    ? Number(value.toPrecision(4))
+    : value;
+}
+
+/** An output's data for the result table: floats rounded, cut after a couple of hundred characters. */
+export function formatOutputData(data: readonly unknown[]): string {
+  const text = `[${data.map((value) => JSON.stringify(roundNumber(value))).join(", ")}]`;
+  return text.length > maxDataChars ? `${text.slice(0, maxDataChars)}…` : text;
+}

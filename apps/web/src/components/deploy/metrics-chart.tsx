@@ -12,7 +12,7 @@ import {
   YAxis,
 } from "recharts";
 
-import type { TChartRow } from "~/lib/chart-gaps";
+import { isIsolatedPoint, type TChartRow } from "~/lib/chart-gaps";
 
 type TPoint = RouterOutputs["deployment"]["metrics"]["points"][number];
 type TLine = { key: keyof TPoint; name: string; color: string };
@@ -77,7 +77,12 @@ export default function MetricsChart({
               name={line.name}
               stroke={line.color}
               strokeWidth={2}
-              dot={false}
+              // A lone sample between idle or missing ones has no segment to draw: it gets a dot.
+              dot={({ index, cx, cy, key }) =>
+                isIsolatedPoint(rows, index, line.key) && cx != null && cy != null ? (
+                  <circle key={key} cx={cx} cy={cy} r={2.5} fill={line.color} />
+                ) : null
+              }
               connectNulls={false}
               isAnimationActive={false}
             />

@@ -2,7 +2,7 @@
 
 import { ErrorNotice } from "@kubeserve/ui";
 import dynamic from "next/dynamic";
-import { probabilityBars, type TTryResult } from "~/lib/try-it";
+import { formatOutputData, probabilityBars, type TTryResult } from "~/lib/try-it";
 
 // Recharts loads only when there is something to draw.
 const ProbabilityChart = dynamic(() => import("./probability-chart"), { ssr: false });
@@ -12,12 +12,6 @@ export type TTryAnswer = {
   roundTripMs: number;
   upstreamMs: number | undefined;
 };
-
-// ", " between values: the cell wraps between numbers instead of inside one (break-all cut "1.44|e-8").
-function formatData(data: unknown[]): string {
-  const text = `[${data.map((v) => (typeof v === "number" ? String(v) : JSON.stringify(v))).join(", ")}]`;
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
-}
 
 /** The model's answer: latency, the outputs as a table and class probabilities as bars. */
 export function TryItResult({ answer }: { answer: TTryAnswer | undefined }) {
@@ -60,7 +54,7 @@ export function TryItResult({ answer }: { answer: TTryAnswer | undefined }) {
                     <td className="py-1.5 pr-3 font-mono text-xs">{output.name}</td>
                     <td className="py-1.5 pr-3 font-mono text-xs">{output.datatype}</td>
                     <td className="py-1.5 font-mono text-xs break-words">
-                      {formatData(output.data)}
+                      {formatOutputData(output.data)}
                     </td>
                   </tr>
                 ))}
