@@ -197,18 +197,7 @@ export function createReplicaMetrics(options: {
   });
 
   async function scrapeDeployment(id: string, seconds: number, at: number): Promise<void> {
-    const point: TPoint = {
-      at,
-      seconds,
-      requests: 0,
-      errors: 0,
-      predictions: 0,
-      buckets: new Map(),
-      inFlight: 0,
-      batchSum: 0,
-      batchCount: 0,
-      replicas: 0,
-    };
+    const point: TPoint = { at, seconds, ...emptyScrape(), replicas: 0 };
     const answered: TReplicaExposition[] = [];
     const previousAt = scrapedAt.get(id);
     const before = last.get(id) ?? new Map<string, { scrape: TScrape; at: number }>();
